@@ -1,0 +1,262 @@
+"""Fiscal years, goal sheets, goals, results and the workflow's event log."""
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from departments.models import Department, Office
+from goals.wareki import fiscal_year_full_label, fiscal_year_label
+
+MAX_GOAL_TEXT = 1000
+MAX_RESULT_TEXT = 1500
+
+
+class Category(models.Model):
+    """A 区分 tag such as 共通, 対面対応 or 電話; each office keeps its own list."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="categories", verbose_name="区役所"
+    )
+    name = models.CharField("区分名", max_length=30)
+    sort_order = models.PositiveIntegerField("表示順", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "区分"
+        ordering = ["office", "sort_order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "name"], name="category_unique_name"),
+            models.CheckConstraint(condition=~models.Q(name=""), name="category_name_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class FiscalYear(models.Model):
+    """An office's 年度: its service policy, the two phases, the tags and the optional rating scale."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="fiscal_years", verbose_name="区役所"
+    )
+    year = models.PositiveSmallIntegerField("年度 (西暦)", help_text="例: 2020 (令和2年度)")
+    plan_open = models.BooleanField("目標設定 受付中", default=False)
+    plan_deadline = models.DateField("目標設定 締切", null=True, blank=True)
+    result_open = models.BooleanField("実績報告 受付中", default=False)
+    result_deadline = models.DateField("実績報告 締切", null=True, blank=True)
+    max_goals = models.PositiveSmallIntegerField("1シートあたりの目標数の上限", default=3)
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="fiscal_years", verbose_name="使用する区分"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "年度"
+        ordering = ["office", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "year"], name="fiscalyear_unique_office_year"),
+            models.CheckConstraint(
+                condition=models.Q(year__gte=1989, year__lte=2200), name="fiscalyear_year_range"
+            ),
+            models.CheckConstraint(condition=models.Q(max_goals__gte=1), name="fiscalyear_max_goals_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.office} {self.label}"
+
+    @property
+    def label(self):
+        """令和2年度"""
+        return fiscal_year_label(self.year)
+
+    @property
+    def full_label(self):
+        """令和2年度 (2020年度)"""
+        return fiscal_year_full_label(self.year)
+
+
+class PolicyPrinciple(models.Model):
+    """One numbered principle (①–④) of the year's 区役所サービス向上方針."""
+
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.CASCADE, related_name="principles", verbose_name="年度"
+    )
+    number = models.PositiveSmallIntegerField("番号")
+    text = models.TextField("内容", max_length=500)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "区役所サービス向上方針"
+        ordering = ["fiscal_year", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "number"], name="principle_unique_number"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="principle_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.text[:30]}"
+
+
+class RatingLevel(models.Model):
+    """A step of the year's optional achievement scale (達成 / 概ね達成 / 未達成)."""
+
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.CASCADE, related_name="rating_levels", verbose_name="年度"
+    )
+    order = models.PositiveSmallIntegerField("順序")
+    label = models.CharField("評価", max_length=30)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "達成度評価"
+        ordering = ["fiscal_year", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "order"], name="rating_unique_order"),
+            models.UniqueConstraint(fields=["fiscal_year", "label"], name="rating_unique_label"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class SheetStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "未着手"
+    DRAFT = "draft", "下書き"
+    SUBMITTED = "submitted", "提出済"
+    RETURNED = "returned", "差戻し"
+    APPROVED = "approved", "承認済"
+
+
+class Phase(models.TextChoices):
+    PLAN = "plan", "目標設定"
+    RESULT = "result", "実績報告"
+
+
+class GoalSheet(models.Model):
+    """A department's sheet for one year: the unit that is submitted, approved and published."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="sheets", verbose_name="部署"
+    )
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.PROTECT, related_name="sheets", verbose_name="年度"
+    )
+    plan_status = models.CharField(
+        "目標の状態", max_length=20, choices=SheetStatus.choices, default=SheetStatus.NOT_STARTED
+    )
+    result_status = models.CharField(
+        "実績の状態", max_length=20, choices=SheetStatus.choices, default=SheetStatus.NOT_STARTED
+    )
+    version = models.PositiveIntegerField("版", default=1, help_text="同時編集の検出に使います")
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = verbose_name_plural = "目標シート"
+        ordering = ["fiscal_year", "department__sort_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "fiscal_year"], name="goalsheet_unique_department_year"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(plan_status__in=SheetStatus.values)
+                & models.Q(result_status__in=SheetStatus.values),
+                name="goalsheet_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(result_status=SheetStatus.NOT_STARTED)
+                | models.Q(plan_status=SheetStatus.APPROVED),
+                name="goalsheet_results_need_approved_plan",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.department} {self.fiscal_year.label}"
+
+
+class Goal(models.Model):
+    """One numbered goal: its 区分 tags, 目標 and optional 具体的な取組内容. Plain text, never HTML."""
+
+    sheet = models.ForeignKey(GoalSheet, on_delete=models.CASCADE, related_name="goals", verbose_name="目標シート")
+    number = models.PositiveSmallIntegerField("目標番号")
+    categories = models.ManyToManyField(Category, blank=True, related_name="goals", verbose_name="区分")
+    objective = models.TextField("目標", max_length=MAX_GOAL_TEXT)
+    actions = models.TextField("具体的な取組内容", max_length=MAX_GOAL_TEXT, blank=True)
+    history = HistoricalRecords(m2m_fields=[categories])
+
+    class Meta:
+        verbose_name = verbose_name_plural = "目標"
+        ordering = ["sheet", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "number"], name="goal_unique_number_per_sheet"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="goal_number_positive"),
+            models.CheckConstraint(condition=~models.Q(objective=""), name="goal_objective_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.sheet} 目標{self.number}"
+
+
+class Result(models.Model):
+    """What was done for a goal and how far it got — or the printed reason it was omitted."""
+
+    goal = models.OneToOneField(Goal, on_delete=models.CASCADE, related_name="result", verbose_name="目標")
+    done = models.TextField("実施結果", max_length=MAX_RESULT_TEXT, blank=True)
+    achievement = models.TextField("目標の達成度", max_length=MAX_RESULT_TEXT, blank=True)
+    rating = models.ForeignKey(
+        RatingLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="results", verbose_name="達成度評価"
+    )
+    is_omitted = models.BooleanField("省略", default=False)
+    omitted_reason = models.TextField("省略の理由 (公表表に記載)", max_length=500, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "実績"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_omitted=False) | ~models.Q(omitted_reason=""),
+                name="result_omission_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.goal} の実績"
+
+
+class EventAction(models.TextChoices):
+    SUBMIT = "submit", "提出"
+    APPROVE = "approve", "承認"
+    RETURN = "return", "差戻し"
+    REOPEN = "reopen", "承認取消"
+    IMPORT = "import", "取込"
+
+
+class ReviewEvent(models.Model):
+    """Append-only record of a workflow step, with the sheet's content as it was at that moment."""
+
+    sheet = models.ForeignKey(GoalSheet, on_delete=models.CASCADE, related_name="events", verbose_name="目標シート")
+    phase = models.CharField("段階", max_length=10, choices=Phase.choices)
+    action = models.CharField("操作", max_length=10, choices=EventAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="review_events",
+        verbose_name="実施者",
+    )
+    created_at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
+    comment = models.TextField("コメント", blank=True, max_length=2000)
+    snapshot = models.JSONField("その時点の内容", default=dict)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "審査記録"
+        ordering = ["sheet", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(phase__in=Phase.values), name="reviewevent_phase_valid"),
+            models.CheckConstraint(condition=models.Q(action__in=EventAction.values), name="reviewevent_action_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(action=EventAction.RETURN, comment="")
+                & ~models.Q(action=EventAction.REOPEN, comment=""),
+                name="reviewevent_return_and_reopen_need_comment",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sheet} {self.get_phase_display()} {self.get_action_display()}"

@@ -1,0 +1,33 @@
+from django.contrib import admin
+
+from reports.models import Publication, PublicationFile
+
+
+class PublicationFileInline(admin.TabularInline):
+    model = PublicationFile
+    fields = ["format", "file", "size", "sha256"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Publication)
+class PublicationAdmin(admin.ModelAdmin):
+    """Read-only: a publication is immutable; a correction is published as a new version."""
+
+    list_display = ["fiscal_year", "kind", "version", "published_at", "published_by"]
+    list_filter = ["kind", "fiscal_year__office"]
+    list_select_related = ["fiscal_year__office", "published_by"]
+    inlines = [PublicationFileInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
