@@ -51,6 +51,11 @@ class Department(models.Model):
     name = models.CharField("部署名", max_length=200, help_text="公表時の表記 (例: まちづくり推進部 総務課)")
     sort_order = models.PositiveIntegerField("表示順", default=0)
     is_active = models.BooleanField("有効", default=True)
+    writes_goals = models.BooleanField(
+        "目標シートを作成する",
+        default=True,
+        help_text="部・センターのように配下の課をまとめるだけの組織は外します",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "部署"

@@ -41,6 +41,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(help_text='公表時の表記 (例: まちづくり推進部 総務課)', max_length=200, verbose_name='部署名')),
                 ('sort_order', models.PositiveIntegerField(default=0, verbose_name='表示順')),
                 ('is_active', models.BooleanField(default=True, verbose_name='有効')),
+                ('writes_goals', models.BooleanField(default=True, help_text='部・センターのように配下の課をまとめるだけの組織は外します', verbose_name='目標シートを作成する')),
                 ('parent', models.ForeignKey(blank=True, help_text='部・センターなど', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='departments.department', verbose_name='上位組織')),
                 ('office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='departments', to='departments.office', verbose_name='区役所')),
             ],

@@ -1,0 +1,86 @@
+# Build / run / test entry points.  `make help` lists the targets.
+#
+#   make setup                    system packages, virtualenv, Python dependencies
+#   make run                      migrate, load demo data, serve on 127.0.0.1:8000
+#   make test                     whole suite on SQLite, then on a throwaway PostgreSQL
+#   make test PYTEST_ARGS="-k x"  extra pytest arguments (all test targets)
+
+PYTHON      ?= python3
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+PIP         := $(VENV)/bin/pip
+# Re-run pip only when pyproject.toml / constraints.txt are newer than this.
+DEPS_STAMP  := $(VENV)/.deps-installed
+PYTEST_ARGS ?=
+HOST_PORT   ?= 127.0.0.1:8000
+
+# Debian packages needed at run/test time (WeasyPrint, Japanese fonts,
+# poppler tools used by PDF tests, Chromium driven by Playwright).
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-ipaexfont fonts-noto-cjk poppler-utils chromium
+APT_GET := apt-get -o DPkg::Lock::Timeout=600
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system-packages run test test-sqlite test-postgres clean
+
+help: ## list targets
+	@echo "Targets:"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
+	  awk 'BEGIN {FS = ":.*## "} {printf "  %-15s %s\n", $$1, $$2}'
+	@echo "Variables: PYTEST_ARGS (extra pytest arguments), PYTHON (default python3)"
+
+setup: system-packages $(DEPS_STAMP) ## install system packages, create .venv, install dependencies (idempotent)
+
+system-packages: ## install missing Debian packages (apt-get only when something is missing)
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+	  echo "warning: dpkg-query not found; make sure these are installed: $(SYSTEM_PACKAGES)" >&2; \
+	  exit 0; \
+	fi; \
+	missing=""; \
+	for p in $(SYSTEM_PACKAGES); do \
+	  if [ "$$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null)" != "install ok installed" ]; then \
+	    missing="$$missing $$p"; \
+	  fi; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	echo "==> installing system packages:$$missing"; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	else echo "error: not root and sudo is not available; install:$$missing" >&2; exit 1; fi; \
+	n=0; \
+	until $$sudo $(APT_GET) update; do \
+	  n=$$((n + 1)); \
+	  if [ $$n -ge 30 ]; then echo "error: apt-get update keeps failing" >&2; exit 1; fi; \
+	  echo "apt-get update failed (lists lock held?); retrying in 10s" >&2; sleep 10; \
+	done; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends $$missing
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(DEPS_STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PIP) install -c constraints.txt -e ".[test]"
+	touch $@
+
+run: export DEBUG ?= 1
+run: setup ## migrate, load demo data and serve on 127.0.0.1:8000 (DEBUG=1 unless set)
+	$(PY) manage.py migrate
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver $(HOST_PORT)
+
+test: setup ## run the suite on SQLite, then on a throwaway PostgreSQL; fails if either fails
+	@rc=0; \
+	echo "==> pytest on SQLite"; \
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS) || rc=1; \
+	echo "==> pytest on PostgreSQL"; \
+	scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS) || rc=1; \
+	if [ $$rc -ne 0 ]; then echo "==> test run FAILED (see above)" >&2; fi; \
+	exit $$rc
+
+test-sqlite: setup ## run the suite on SQLite only
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: setup ## run the suite on a throwaway PostgreSQL only
+	scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
+
+clean: ## remove the virtualenv and install stamps (keeps db.sqlite3)
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,189 @@
+"""Everything that changes goal sheets and fiscal years. Each step runs in one transaction."""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from departments.models import Department
+from goals.models import (
+    Category,
+    EventAction,
+    FiscalYear,
+    Goal,
+    GoalSheet,
+    Phase,
+    PolicyPrinciple,
+    RatingLevel,
+    Result,
+    ReviewEvent,
+    SheetStatus,
+)
+from goals.selectors import sheet_content
+
+
+class GoalsError(Exception):
+    """A workflow step that is not allowed now; the message is shown to the person as is."""
+
+
+@dataclass(frozen=True)
+class ResultData:
+    done: str = ""
+    achievement: str = ""
+    rating: str | None = None
+    omitted_reason: str = ""
+
+
+@dataclass(frozen=True)
+class GoalData:
+    number: int
+    objective: str
+    actions: str = ""
+    categories: tuple[str, ...] = ()
+    result: ResultData | None = None
+
+
+@dataclass(frozen=True)
+class SheetData:
+    goals: tuple[GoalData, ...] = field(default_factory=tuple)
+
+    def as_content(self):
+        """The same plain-data shape as goals.selectors.sheet_content, for comparisons."""
+        return {"goals": [_goal_data_content(goal) for goal in sorted(self.goals, key=lambda g: g.number)]}
+
+
+def _goal_data_content(goal):
+    result = goal.result
+    return {
+        "number": goal.number,
+        "categories": sorted(goal.categories),
+        "objective": goal.objective,
+        "actions": goal.actions,
+        "result": None
+        if result is None
+        else {
+            "done": result.done,
+            "achievement": result.achievement,
+            "rating": result.rating,
+            "is_omitted": bool(result.omitted_reason),
+            "omitted_reason": result.omitted_reason,
+        },
+    }
+
+
+def category_get_or_create(*, office, name):
+    """The office's tag of that name, created at the end of its list when new."""
+    category = Category.objects.filter(office=office, name=name).first()
+    if category is None:
+        last = Category.objects.filter(office=office).order_by("-sort_order").first()
+        category = Category(office=office, name=name, sort_order=(last.sort_order + 10) if last else 10)
+        category.full_clean()
+        category.save()
+    return category
+
+
+def fiscal_year_get_or_create(*, office, year, principles=(), max_goals=3):
+    """The office's fiscal year, created with its policy when new. Returns (fiscal_year, created)."""
+    fiscal_year = FiscalYear.objects.filter(office=office, year=year).first()
+    if fiscal_year is not None:
+        return fiscal_year, False
+    fiscal_year = FiscalYear(office=office, year=year, max_goals=max_goals)
+    fiscal_year.full_clean()
+    fiscal_year.save()
+    PolicyPrinciple.objects.bulk_create(
+        PolicyPrinciple(fiscal_year=fiscal_year, number=n, text=text) for n, text in enumerate(principles, 1)
+    )
+    return fiscal_year, True
+
+
+def sheet_write_approved(*, sheet, data: SheetData, has_results: bool, by=None, comment=""):
+    """Store content brought in from a published table as approved, with an import event per phase.
+
+    Only for a sheet that holds nothing yet: approved or in-progress work is never written over.
+    """
+    if sheet.plan_status != SheetStatus.NOT_STARTED or sheet.goals.exists():
+        raise GoalsError(f"{sheet.department} の目標シートには既に内容があるため、取り込めません。")
+    office = sheet.fiscal_year.office
+    for goal_data in sorted(data.goals, key=lambda g: g.number):
+        _goal_create(sheet=sheet, office=office, data=goal_data, with_result=has_results)
+    sheet.plan_status = SheetStatus.APPROVED
+    sheet.result_status = SheetStatus.APPROVED if has_results else SheetStatus.NOT_STARTED
+    sheet.version += 1
+    sheet.save(update_fields=["plan_status", "result_status", "version", "updated_at"])
+    phases = [Phase.PLAN, Phase.RESULT] if has_results else [Phase.PLAN]
+    snapshot = sheet_content(sheet)
+    for phase in phases:
+        ReviewEvent.objects.create(
+            sheet=sheet, phase=phase, action=EventAction.IMPORT, actor=by, comment=comment, snapshot=snapshot
+        )
+    return sheet
+
+
+def _goal_create(*, sheet, office, data: GoalData, with_result: bool):
+    goal = Goal(sheet=sheet, number=data.number, objective=data.objective, actions=data.actions)
+    goal.full_clean(exclude=["sheet"])
+    goal.save()
+    if data.categories:
+        goal.categories.set(category_get_or_create(office=office, name=name) for name in data.categories)
+        sheet.fiscal_year.categories.add(*goal.categories.all())
+    if with_result and data.result is not None:
+        _result_create(goal=goal, data=data.result)
+    return goal
+
+
+def _result_create(*, goal, data: ResultData):
+    rating = None
+    if data.rating:
+        rating = RatingLevel.objects.filter(fiscal_year=goal.sheet.fiscal_year, label=data.rating).first()
+        if rating is None:
+            raise GoalsError(f"達成度評価「{data.rating}」はこの年度の評価段階にありません。")
+    result = Result(
+        goal=goal,
+        done=data.done,
+        achievement=data.achievement,
+        rating=rating,
+        is_omitted=bool(data.omitted_reason),
+        omitted_reason=data.omitted_reason,
+    )
+    result.full_clean(exclude=["goal"])
+    result.save()
+    return result
+
+
+@transaction.atomic
+def fiscal_year_open_next(*, previous: FiscalYear, copy_goals_for=(), plan_deadline=None, by=None):
+    """Open year N+1 from year N: policy, tags, scale and limits copied, one sheet per active department.
+
+    Departments listed in copy_goals_for start from last year's goals as a draft, without results.
+    """
+    office = previous.office
+    if FiscalYear.objects.filter(office=office, year=previous.year + 1).exists():
+        raise GoalsError(f"{office} の{previous.year + 1}年度は既にあります。")
+    principles = previous.principles.order_by("number").values_list("text", flat=True)
+    fiscal_year, _ = fiscal_year_get_or_create(
+        office=office, year=previous.year + 1, principles=list(principles), max_goals=previous.max_goals
+    )
+    fiscal_year.plan_open = True
+    fiscal_year.plan_deadline = plan_deadline
+    fiscal_year.save(update_fields=["plan_open", "plan_deadline"])
+    fiscal_year.categories.set(previous.categories.all())
+    RatingLevel.objects.bulk_create(
+        RatingLevel(fiscal_year=fiscal_year, order=level.order, label=level.label)
+        for level in previous.rating_levels.all()
+    )
+    copy_ids = {d.pk for d in copy_goals_for}
+    for department in Department.objects.filter(office=office, is_active=True, writes_goals=True):
+        sheet = GoalSheet.objects.create(department=department, fiscal_year=fiscal_year)
+        if department.pk in copy_ids:
+            _sheet_copy_goals(sheet=sheet, source_year=previous)
+    return fiscal_year
+
+
+def _sheet_copy_goals(*, sheet, source_year):
+    source = GoalSheet.objects.filter(department=sheet.department, fiscal_year=source_year).first()
+    if source is None:
+        return
+    for goal in source.goals.prefetch_related("categories").order_by("number"):
+        copy = Goal.objects.create(sheet=sheet, number=goal.number, objective=goal.objective, actions=goal.actions)
+        copy.categories.set(goal.categories.all())
+    sheet.plan_status = SheetStatus.DRAFT
+    sheet.save(update_fields=["plan_status", "updated_at"])

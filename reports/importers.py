@@ -1,0 +1,119 @@
+"""Bringing tables from outside into the database: past years from their published text."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from departments.models import Department, Office
+from goals.models import GoalSheet
+from goals.selectors import sheet_content
+from goals.services import (
+    GoalData,
+    GoalsError,
+    ResultData,
+    SheetData,
+    fiscal_year_get_or_create,
+    sheet_write_approved,
+)
+from reports.published_text import ParsedDepartment, ParsedTable
+
+
+class TableImportError(Exception):
+    """The table cannot be brought in as it is; nothing was written. The message is Japanese."""
+
+
+@dataclass
+class ImportSummary:
+    departments_created: int = 0
+    sheets_imported: int = 0
+    sheets_unchanged: int = 0
+    goals_imported: int = 0
+
+
+@transaction.atomic
+def import_published_table(*, office: Office, year: int, table: ParsedTable, by=None) -> ImportSummary:
+    """Store a published table as the year's approved sheets, all or nothing.
+
+    Running it again with the same table changes nothing; a table that differs from what is
+    already approved is refused rather than written over it.
+    """
+    fiscal_year, created = fiscal_year_get_or_create(office=office, year=year, principles=table.policy)
+    if not created:
+        _check_same_policy(fiscal_year, table.policy)
+    summary = ImportSummary()
+    for order, parsed in enumerate(table.departments, 1):
+        department, was_created = _department_for(office, parsed, order)
+        summary.departments_created += was_created
+        sheet, _ = GoalSheet.objects.get_or_create(department=department, fiscal_year=fiscal_year)
+        data = _sheet_data(parsed, table.has_results)
+        if sheet.plan_status != "not_started" and sheet_content(sheet) == data.as_content():
+            summary.sheets_unchanged += 1
+            continue
+        try:
+            sheet_write_approved(sheet=sheet, data=data, has_results=table.has_results, by=by,
+                                 comment="公表済みの表から取込")
+        except GoalsError as error:
+            raise TableImportError(f"{parsed.line}行目: {error}") from error
+        summary.sheets_imported += 1
+        summary.goals_imported += len(data.goals)
+    return summary
+
+
+def _check_same_policy(fiscal_year, policy):
+    existing = list(fiscal_year.principles.order_by("number").values_list("text", flat=True))
+    if existing and existing != list(policy):
+        raise TableImportError(
+            f"{fiscal_year.full_label}の区役所サービス向上方針が、登録済みの内容と異なります。"
+        )
+
+
+def _department_for(office, parsed: ParsedDepartment, order):
+    """The office's department of that printed name, created (with its 部・センター) when new."""
+    existing = Department.objects.filter(office=office, name=parsed.name).first()
+    if existing is not None:
+        return existing, False
+    parent = None
+    if parsed.parent_name:
+        parent = Department.objects.filter(office=office, name=parsed.parent_name).first()
+        if parent is None:
+            parent = _department_create(office, parsed.parent_name, order * 10 - 5, writes_goals=False)
+    return _department_create(office, parsed.name, order * 10, parent=parent), True
+
+
+def _department_create(office, name, sort_order, parent=None, writes_goals=True):
+    department = Department(
+        office=office, name=name, code=_next_code(office), sort_order=sort_order,
+        parent=parent, writes_goals=writes_goals,
+    )
+    department.full_clean()
+    department.save()
+    return department
+
+
+def _next_code(office):
+    codes = set(Department.objects.filter(office=office).values_list("code", flat=True))
+    n = len(codes) + 1
+    while f"{n:03d}" in codes:
+        n += 1
+    return f"{n:03d}"
+
+
+def _sheet_data(parsed: ParsedDepartment, has_results: bool) -> SheetData:
+    return SheetData(
+        goals=tuple(
+            GoalData(
+                number=goal.number,
+                objective=goal.objective,
+                actions=goal.actions,
+                categories=goal.categories,
+                result=ResultData(
+                    done=goal.result_done,
+                    achievement=goal.result_achievement,
+                    omitted_reason=goal.omitted_reason,
+                )
+                if has_results
+                else None,
+            )
+            for goal in parsed.goals
+        )
+    )

@@ -1,0 +1,56 @@
+import tomllib
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from departments.models import Department, Membership, Office
+from goals.models import FiscalYear
+from goals.services import fiscal_year_open_next
+
+DEMO_FILE = settings.BASE_DIR / "fixtures" / "demo.toml"
+
+
+class Command(BaseCommand):
+    help = "デモ用データ (中原区 令和2年度の公表表、令和3年度、架空のデモ利用者) を読み込みます。何度実行しても同じ結果です。"
+
+    def handle(self, *args, **options):
+        if not (settings.DEBUG or getattr(settings, "TESTING", False)):
+            raise CommandError("デモデータは DEBUG=1 の開発環境でのみ読み込めます。")
+        demo = tomllib.loads(DEMO_FILE.read_text(encoding="utf-8"))
+        office, _ = Office.objects.update_or_create(slug=demo["office"]["slug"], defaults=demo["office"])
+        table = demo["table"]
+        call_command(
+            "import_published_table",
+            str(DEMO_FILE.parent / table["path"]),
+            office=office.slug,
+            year=table["year"],
+            stdout=self.stdout,
+        )
+        self._open_next_year(office, table["year"], demo["next_year"])
+        self._users(office, demo["users"], demo["password"])
+        self.stdout.write(self.style.SUCCESS(f"デモデータを読み込みました (パスワード: {demo['password']})"))
+
+    def _open_next_year(self, office, year, spec):
+        if FiscalYear.objects.filter(office=office, year=spec["year"]).exists():
+            return
+        previous = FiscalYear.objects.get(office=office, year=year)
+        copy = Department.objects.filter(office=office, name__in=spec["copy_goals_for"])
+        fiscal_year_open_next(previous=previous, copy_goals_for=list(copy))
+
+    @transaction.atomic
+    def _users(self, office, users, password):
+        User = get_user_model()
+        for spec in users:
+            user, created = User.objects.get_or_create(username=spec["username"])
+            user.last_name, user.first_name = spec["last_name"], spec["first_name"]
+            user.email = f"{spec['username']}@example.jp"
+            user.is_staff = user.is_superuser = spec.get("superuser", False)
+            if created:
+                user.set_password(password)
+            user.save()
+            for department_name, role in spec["memberships"]:
+                department = Department.objects.get(office=office, name=department_name)
+                Membership.objects.update_or_create(user=user, department=department, defaults={"role": role})

@@ -1,0 +1,316 @@
+"""Parser for the text dump of a published 区役所サービス向上目標 table.
+
+Past years exist only as the PDF the ward office published; its text dump
+keeps one tab-separated line per goal (部署名, 番号, 目標, 実施結果) with
+paragraphs marked ``<p>…</p>``, preceded by the 区役所サービス向上方針
+principles as markdown-table lines.  This module turns that text into plain
+data and never imports Django, so it can be tested and reused on its own.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = [
+    "ParsedDepartment", "ParsedGoal", "ParsedTable", "PublishedTableError",
+    "parse_published_table",
+]
+
+
+class PublishedTableError(ValueError):
+    """The text is not a table we can read; ``line`` is 1-based."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(f"{line}行目: {message}")
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ParsedGoal:
+    number: int
+    categories: tuple[str, ...]  # normalised tag names, in printed order
+    objective: str  # 目標
+    actions: str  # 具体的な取組内容; "" when the text does not mark it
+    result_done: str  # 実施結果; "" when omitted or the table has no results
+    result_achievement: str  # 目標の達成度; "" when not marked
+    omitted_reason: str  # the printed reason when the result is omitted
+    line: int  # 1-based source line
+
+
+@dataclass(frozen=True)
+class ParsedDepartment:
+    name: str  # display name, e.g. "まちづくり推進部 総務課"
+    parent_name: str  # 部/センター without parenthetical or office; "" if none
+    local_name: str  # e.g. "総務課"
+    goals: tuple[ParsedGoal, ...]
+    line: int  # line of the department's first row
+
+
+@dataclass(frozen=True)
+class ParsedTable:
+    policy: tuple[str, ...]  # the principles without their ①② markers
+    departments: tuple[ParsedDepartment, ...]
+    has_results: bool  # False for a goals-only table (3 columns)
+
+
+POLICY_TITLE = "区役所サービス向上方針"
+
+_P_TAG = re.compile(r"</?p\b[^>]*>", re.IGNORECASE)
+# The PDF's line wraps survive as a whitespace run after "。" or as a run of
+# several spaces; both mark where the printed text started a new line.
+_PARAGRAPH_BREAK = re.compile(r"(?<=。)\s+|\s{2,}")
+_POLICY_ROW = re.compile(r"\|\s*([\u2460-\u2473])\s*(.*?)\s*\|?")
+_LABEL = re.compile(r"[\w・\s]*\w[\w・\s]*")
+_GOAL_NUMBER = re.compile(r"[0-9]{1,9}")
+_OFFICE = re.compile(r"(\S+?区役所)\s*(\S.*)")
+# Shortest prefix ending in 部/センター, an optional printed parenthetical,
+# then the section itself (which must not be a bare parenthetical).
+_PARENT = re.compile(r"(.+?(?:部|センター))([(（][^()（）]*[)）])?([^()（）].*)")
+_OBJECTIVE_MARK = re.compile(r"【目標】")
+_ACTIONS_MARK = re.compile(r"【具体的な取組(?:内容)?】")
+_CONCRETELY = "具体的には"
+# Result markers are bullets, so they must stand alone to avoid eating a
+# sentence that merely begins with the same words.
+_DONE_MARK = re.compile(r"・実施結果(?=$|\s|[:：])[:：]?")
+_ACHIEVEMENT_MARK = re.compile(r"・目標の達成度(?=$|\s|[:：])[:：]?")
+
+
+# --- text normalisation -----------------------------------------------------
+
+
+def _paragraphs(cell: str) -> list[str]:
+    """Split a cell into stripped, NFC-normalised, non-empty paragraphs."""
+    # Tags are removed before unescaping so an escaped "&lt;p&gt;" stays text.
+    paragraphs = []
+    for chunk in _P_TAG.split(cell):
+        text = unicodedata.normalize("NFC", html.unescape(chunk))
+        paragraphs.extend(p.strip() for p in _PARAGRAPH_BREAK.split(text))
+    return [p for p in paragraphs if p]
+
+
+def _join(paragraphs: list[str]) -> str:
+    return "\n".join(p for p in paragraphs if p)
+
+
+def _strip_mark(paragraph: str, mark: re.Pattern[str]) -> str | None:
+    """The paragraph without its leading marker, or None if it has none."""
+    found = mark.match(paragraph)
+    return paragraph[found.end():].strip() if found else None
+
+
+def _unmarked(paragraph: str, mark: re.Pattern[str]) -> str:
+    stripped = _strip_mark(paragraph, mark)
+    return paragraph if stripped is None else stripped
+
+
+# --- goal cell --------------------------------------------------------------
+
+
+def _label_categories(text: str) -> tuple[str, ...] | None:
+    """Category names if ``text`` looks like a printed label, else None."""
+    compact = re.sub(r"\s+", "", text)
+    if len(compact) > 15 or any(c in text for c in "。、【"):
+        return None
+    if not _LABEL.fullmatch(text):
+        return None
+    # Line wraps split labels ("対面 対応"); "・" joins several categories.
+    return tuple(part for part in compact.split("・") if part)
+
+
+def _take_label(cell: str, paragraphs: list[str]) -> tuple[tuple[str, ...], list[str]]:
+    """Separate the category label from the goal text, if one is printed."""
+    # A label needs text after it; otherwise the lone paragraph is the goal.
+    first, rest = paragraphs[0], paragraphs[1:]
+    if rest and (categories := _label_categories(first)) is not None:
+        return categories, rest
+    # Without <p> markers the label is only set apart by a space.
+    token, *tail = re.split(r"\s+", first, maxsplit=1)
+    if tail and not _P_TAG.search(cell):
+        if (categories := _label_categories(token)) is not None:
+            return categories, [*tail, *rest]
+    return (), paragraphs
+
+
+def _split_at_actions_mark(paragraphs: list[str]) -> tuple[str, str] | None:
+    """Split on 【具体的な取組内容】/【具体的な取組】, dropping 【目標】 too."""
+    for index, paragraph in enumerate(paragraphs):
+        tail = _strip_mark(paragraph, _ACTIONS_MARK)
+        if tail is not None:
+            objective = [_unmarked(p, _OBJECTIVE_MARK) for p in paragraphs[:index]]
+            return _join(objective), _join([tail, *paragraphs[index + 1:]])
+    return None
+
+
+def _split_at_concretely(paragraphs: list[str]) -> tuple[str, str]:
+    """Split where the text turns to "具体的には", keeping those words."""
+    for index, paragraph in enumerate(paragraphs):
+        at = paragraph.find(_CONCRETELY)
+        if at < 0:
+            continue
+        objective = _join([*paragraphs[:index], paragraph[:at].strip()])
+        if not objective:
+            break  # nothing precedes it: the whole text is the objective
+        return objective, _join([paragraph[at:], *paragraphs[index + 1:]])
+    return _join(paragraphs), ""
+
+
+def _split_goal(paragraphs: list[str]) -> tuple[str, str]:
+    """(objective, actions) of the goal text after its label."""
+    marked = _split_at_actions_mark(paragraphs)
+    if marked is not None:
+        return marked
+    return _split_at_concretely([_unmarked(p, _OBJECTIVE_MARK) for p in paragraphs])
+
+
+def _split_result(cell: str) -> tuple[str, str, str]:
+    """(result_done, result_achievement, omitted_reason) of a result cell."""
+    paragraphs = _paragraphs(cell)
+    text = _join(paragraphs)
+    if text.startswith("※") and "省略" in text:
+        return "", "", text
+    done, achievement = paragraphs, []
+    for index, paragraph in enumerate(paragraphs):
+        tail = _strip_mark(paragraph, _ACHIEVEMENT_MARK)
+        if tail is not None:
+            done, achievement = paragraphs[:index], [tail, *paragraphs[index + 1:]]
+            break
+    done = [_unmarked(p, _DONE_MARK) for p in done]
+    return _join(done), _join(achievement), ""
+
+
+# --- department name --------------------------------------------------------
+
+
+def _department_names(cell: str) -> tuple[str, str, str]:
+    """(display name, parent_name, local_name) of a department cell."""
+    text = " ".join(_paragraphs(cell))
+    office, rest = "", text
+    if found := _OFFICE.fullmatch(text):
+        office, rest = found.groups()
+    # Spaces inside the name are PDF line wraps ("地域みまもり 支援センター").
+    rest = re.sub(r"\s+", "", rest)
+    found = _PARENT.fullmatch(rest)
+    if found is None:
+        return " ".join(filter(None, [office, rest])), "", rest
+    parent, parenthetical, local = found.group(1), found.group(2) or "", found.group(3)
+    return " ".join(filter(None, [office, parent + parenthetical, local])), parent, local
+
+
+# --- rows -------------------------------------------------------------------
+
+
+@dataclass
+class _OpenDepartment:
+    """A department whose rows are still being read."""
+
+    names: tuple[str, str, str]
+    line: int
+    goals: list[ParsedGoal]
+
+    def add(self, goal: ParsedGoal) -> None:
+        if any(existing.number == goal.number for existing in self.goals):
+            message = f"部署「{self.names[0]}」の目標番号{goal.number}が重複しています。"
+            raise PublishedTableError(goal.line, message)
+        self.goals.append(goal)
+
+    def close(self) -> ParsedDepartment:
+        name, parent, local = self.names
+        return ParsedDepartment(name, parent, local, tuple(self.goals), self.line)
+
+
+def _goal_number(raw: str, line: int) -> int:
+    text = unicodedata.normalize("NFKC", raw).strip()
+    # The length cap keeps int() away from its huge-number guard.
+    if not _GOAL_NUMBER.fullmatch(text) or int(text) <= 0:
+        raise PublishedTableError(line, f"目標番号「{raw}」が正の整数ではありません。")
+    return int(text)
+
+
+def _parse_goal(fields: list[str], line: int) -> ParsedGoal:
+    """One goal from the number, goal and (optional) result fields."""
+    number = _goal_number(fields[1], line)
+    paragraphs = _paragraphs(fields[2])
+    if not paragraphs:
+        raise PublishedTableError(line, "目標の欄が空です。")
+    categories, text = _take_label(fields[2], paragraphs)
+    objective, actions = _split_goal(text)
+    done, achievement, omitted = _split_result(fields[3] if len(fields) > 3 else "")
+    return ParsedGoal(number, categories, objective, actions, done, achievement, omitted, line)
+
+
+def _is_structure(stripped: str) -> bool:
+    """Blank lines, headings, table rules and column headers carry no data."""
+    # strip() with these characters empties markdown rules like "|--|".
+    return stripped.startswith(("#", "部署名")) or stripped.strip("|:- \t") in ("", POLICY_TITLE)
+
+
+def _policy_item(stripped: str, line: int) -> str:
+    found = _POLICY_ROW.fullmatch(stripped)
+    if found is None or not found.group(2):
+        message = "方針の表の行に①〜④のような番号付きの文がありません。"
+        raise PublishedTableError(line, message)
+    return unicodedata.normalize("NFC", html.unescape(found.group(2)))
+
+
+def _check_width(fields: list[str], line: int, width: int | None) -> None:
+    if len(fields) not in (3, 4):
+        message = (
+            f"タブ区切りの列が{len(fields)}列あります。"
+            "部署名・目標番号・目標・実施結果の4列（実施結果のない表は3列）にしてください。"
+        )
+        raise PublishedTableError(line, message)
+    if width is not None and len(fields) != width:
+        message = f"{width}列の行と{len(fields)}列の行が混在しています。"
+        raise PublishedTableError(line, message)
+
+
+# --- entry point ------------------------------------------------------------
+
+
+def parse_published_table(text: str) -> ParsedTable:
+    """Parse the text dump of a published table; see the module docstring."""
+    lines = text.removeprefix("\ufeff").split("\n")
+    policy: list[str] = []
+    departments: list[_OpenDepartment] = []
+    width: int | None = None
+    for number, raw in enumerate(lines, start=1):
+        line = raw.removesuffix("\r")
+        stripped = line.strip()
+        if _is_structure(stripped):
+            continue
+        if stripped.startswith("|"):
+            policy.append(_policy_item(stripped, number))
+            continue
+        fields = line.split("\t")
+        _check_width(fields, number, width)
+        width = len(fields)
+        _add_row(departments, fields, number)
+    return _finish(policy, departments, width, lines)
+
+
+def _add_row(departments: list[_OpenDepartment], fields: list[str], line: int) -> None:
+    """Append the row's goal, opening a department when the name changes."""
+    names = _department_names(fields[0])
+    if not names[0]:
+        raise PublishedTableError(line, "部署名が空です。")
+    goal = _parse_goal(fields, line)
+    if not departments or departments[-1].names[0] != names[0]:
+        departments.append(_OpenDepartment(names, line, []))
+    departments[-1].add(goal)
+
+
+def _finish(
+    policy: list[str], departments: list[_OpenDepartment], width: int | None, lines: list[str]
+) -> ParsedTable:
+    if not policy:
+        title = next((i for i, text in enumerate(lines, 1) if text.strip() == POLICY_TITLE), 1)
+        message = f"{POLICY_TITLE}（①〜④のような番号付きの項目）が見つかりません。"
+        raise PublishedTableError(title, message)
+    if not departments:
+        raise PublishedTableError(len(lines), "部署の行（タブ区切りの目標の行）がありません。")
+    closed = tuple(department.close() for department in departments)
+    return ParsedTable(tuple(policy), closed, has_results=width == 4)
