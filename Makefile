@@ -46,12 +46,13 @@ system-packages: ## install missing Debian packages (apt-get only when something
 	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
 	else echo "error: not root and sudo is not available; install:$$missing" >&2; exit 1; fi; \
-	n=0; \
-	until $$sudo $(APT_GET) update; do \
-	  n=$$((n + 1)); \
-	  if [ $$n -ge 30 ]; then echo "error: apt-get update keeps failing" >&2; exit 1; fi; \
-	  echo "apt-get update failed (lists lock held?); retrying in 10s" >&2; sleep 10; \
+	errf=$$(mktemp); n=0; \
+	until $$sudo $(APT_GET) update 2>"$$errf"; do \
+	  cat "$$errf" >&2; n=$$((n + 1)); \
+	  if ! grep -qi 'lock' "$$errf" || [ $$n -ge 60 ]; then rm -f "$$errf"; exit 1; fi; \
+	  echo "apt-get update: package lists locked by another process; retrying in 10s" >&2; sleep 10; \
 	done; \
+	cat "$$errf" >&2; rm -f "$$errf"; \
 	$$sudo env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends $$missing
 
 $(PY):

@@ -1,0 +1,39 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from goals.models import FiscalYear
+from reports.exporters import EXPORTERS
+from reports.models import PublicationKind
+from reports.table import build_table
+
+
+class Command(BaseCommand):
+    help = "年度の区役所サービス向上目標の表を HTML・PDF・Excel・CSV のいずれかで書き出します (承認済みのシートのみ)。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--office", required=True, help="区役所の URL名 (例: nakahara)")
+        parser.add_argument("--year", required=True, type=int, help="年度 (西暦、例: 2020)")
+        parser.add_argument("--format", required=True, choices=sorted(EXPORTERS), dest="fmt")
+        parser.add_argument(
+            "--kind", choices=PublicationKind.values, default=PublicationKind.RESULT,
+            help="plan: 目標のみ、result: 目標と実績 (既定)",
+        )
+        parser.add_argument("-o", "--output", required=True, type=Path, help="書き出し先のファイル")
+
+    def handle(self, *args, office, year, fmt, kind, output, **options):
+        fiscal_year = FiscalYear.objects.select_related("office").filter(office__slug=office, year=year).first()
+        if fiscal_year is None:
+            raise CommandError(f"区役所「{office}」の{year}年度は登録されていません。")
+        table = build_table(fiscal_year, kind)
+        if not table.departments:
+            raise CommandError(f"{fiscal_year}には、書き出せる承認済みのシートがありません。")
+        data = EXPORTERS[fmt].render(table)
+        try:
+            output.write_bytes(data)
+        except OSError as error:
+            raise CommandError(f"{output} に書き込めません: {error}") from error
+        self.stdout.write(
+            f"{table.title} ({len(table.departments)} 部署、{table.goal_count} 目標) を {output} に書き出しました"
+            f" ({len(data):,} バイト)"
+        )
