@@ -1,0 +1,40 @@
+"""Small builders shared by the exporter tests: synthetic years of any size, hostile text."""
+
+from goals.models import Category, Goal, GoalSheet, Result, SheetStatus
+from tests.factories import DepartmentFactory, FiscalYearFactory, OfficeFactory
+
+HOSTILE_TEXTS = (
+    "<script>alert(1)</script>",
+    "&amp; \"quotes\" 'apos' <b>bold</b>",
+    "長" * 1000,
+    "制御\x0b文字\x00入り\x1f",
+    "=1+1",
+    "+81 44 744 3113",
+    "-3",
+    "@SUM(A1)",
+    "\tタブで始まる",
+    "\r改行で始まる",
+    "絵文字😀と𠮷野家の髙橋さん",
+)
+
+
+def approved_year(*, departments, goals_per_department=3, texts=None, office=None, year=2021):
+    """A fiscal year whose every sheet is approved for plan and result, with varied text."""
+    office = office or OfficeFactory()
+    fiscal_year = FiscalYearFactory(office=office, year=year)
+    tags = [Category.objects.get_or_create(office=office, name=name)[0] for name in ("共通", "電話", "対面対応")]
+    texts = list(texts or ["来庁者に分かりやすい案内を行います。"])
+    n = 0
+    for d in range(departments):
+        department = DepartmentFactory(office=office, sort_order=d * 10)
+        sheet = GoalSheet.objects.create(
+            department=department, fiscal_year=fiscal_year,
+            plan_status=SheetStatus.APPROVED, result_status=SheetStatus.APPROVED,
+        )
+        for number in range(1, goals_per_department + 1):
+            text = texts[n % len(texts)]
+            n += 1
+            goal = Goal.objects.create(sheet=sheet, number=number, objective=text, actions=f"具体的には、{text}")
+            goal.categories.set(tags[: number % 3 + 1])
+            Result.objects.create(goal=goal, done=text, achievement=f"達成度: {text}")
+    return fiscal_year

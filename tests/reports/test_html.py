@@ -1,0 +1,140 @@
+"""The public year page: the seed's text in order, escaped user text, constant queries."""
+
+import html
+import re
+
+import pytest
+from django.urls import reverse
+
+from goals.models import GoalSheet, SheetStatus
+from reports.table import build_table
+from tests.reports.helpers import HOSTILE_TEXTS, approved_year
+
+WS = re.compile(r"\s+")
+
+
+def visible_text(body: str) -> str:
+    """The page's text as a reader gets it: tags removed, entities decoded, whitespace dropped."""
+    body = re.sub(r"<(script|style)\b.*?</\1>", "", body, flags=re.S)
+    return WS.sub("", html.unescape(re.sub(r"<[^>]+>", "", body)))
+
+
+def year_url(office="nakahara", year=2020):
+    return reverse("reports:year", kwargs={"office": office, "year": year})
+
+
+def test_every_paragraph_appears_in_order(client, seed_year):
+    body = client.get(year_url()).content.decode()
+    text = visible_text(body)
+    position = 0
+    for department in build_table(seed_year, "result").departments:
+        position = text.index(WS.sub("", department.name), position)
+        for goal in department.goals:
+            for chunk in (*goal.objective_paragraphs, *goal.actions_paragraphs,
+                          *goal.result.done_paragraphs, *goal.result.achievement_paragraphs,
+                          goal.result.omitted_reason):
+                if chunk:
+                    position = text.index(WS.sub("", chunk), position)
+
+
+def test_page_structure(client, seed_year):
+    body = client.get(year_url()).content.decode()
+    assert '<html lang="ja">' in body
+    assert "<caption>令和2年度 中原区役所サービス向上目標</caption>" in body
+    assert '<a class="skip-link" href="#main">' in body
+    assert body.count('<th scope="col"') == 3
+    assert body.count('<tbody class="department"') == 17
+    assert body.count('<tr class="goal"') == 50
+    assert "令和2年度 中原区役所サービス向上目標 <span" in body and "(2020年度)" in body
+    policy = re.search(r'<ol class="policy-list">(.*?)</ol>', body, re.S).group(1)
+    assert policy.count("<li>") == 4
+    assert "cdn" not in body.lower()
+
+
+def test_tags_sit_on_their_own_line_above_the_text(client, seed_year):
+    body = client.get(year_url()).content.decode()
+    row = re.search(r'id="dept-[^"]+-goal-1">(?:(?!</tr>).)*?地域ケア推進課.*?</tr>', body, re.S)
+    assert row
+    assert '<p class="categories"><span class="category">電話</span><span class="category">対面</span></p>' in body
+
+
+def test_omitted_results_print_their_reason(client, seed_year):
+    body = client.get(year_url()).content.decode()
+    assert body.count('<p class="omitted">※新型コロナウイルス感染症対応状況を踏まえ、総括を省略とします</p>') == 3
+
+
+def test_plan_only_year_leaves_the_result_column_out(client, db):
+    fiscal_year = approved_year(departments=2)
+    GoalSheet.objects.filter(fiscal_year=fiscal_year).update(result_status=SheetStatus.NOT_STARTED)
+    body = client.get(year_url(fiscal_year.office.slug, fiscal_year.year)).content.decode()
+    assert "目標及び具体的な取組内容" in body
+    assert "実施結果及び目標の達成度" not in body
+    assert "達成度:" not in body
+
+
+def test_half_reviewed_or_unknown_years_are_not_shown(client, db):
+    fiscal_year = approved_year(departments=2)
+    sheet = GoalSheet.objects.filter(fiscal_year=fiscal_year).first()
+    GoalSheet.objects.filter(pk=sheet.pk).update(plan_status=SheetStatus.DRAFT, result_status=SheetStatus.NOT_STARTED)
+    assert client.get(year_url(fiscal_year.office.slug, fiscal_year.year)).status_code == 404
+    assert client.get(year_url("nowhere", 2020)).status_code == 404
+    assert client.get(year_url(fiscal_year.office.slug, 1999)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_user_text_is_escaped_never_markup(client):
+    fiscal_year = approved_year(departments=1, goals_per_department=len(HOSTILE_TEXTS), texts=HOSTILE_TEXTS)
+    response = client.get(year_url(fiscal_year.office.slug, fiscal_year.year))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<b>bold</b>" not in body
+    assert "\x0b" not in body and "\x00" not in body
+    text = visible_text(body)
+    for value in HOSTILE_TEXTS:
+        expected = WS.sub("", value.replace("\x0b", "").replace("\x00", "").replace("\x1f", ""))
+        assert expected in text
+
+
+@pytest.mark.parametrize("fmt", ["html", "csv", "xlsx", "pdf"])
+def test_query_count_does_not_grow_with_the_table(fmt, client, db, django_assert_num_queries):
+    from reports.exporters import EXPORTERS
+
+    if fmt not in EXPORTERS:
+        pytest.skip(f"{fmt} exporter not registered")
+    small = approved_year(departments=2, year=2021)
+    large = approved_year(departments=20, year=2022, office=small.office)
+    url = "reports:year" if fmt == "html" else f"reports:table_{fmt}"
+    counts = []
+    for fiscal_year in (small, large):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse(url, kwargs={"office": small.office.slug, "year": fiscal_year.year}))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= 10
+
+
+def test_downloads_are_attachments(client, seed_year):
+    from reports.exporters import EXPORTERS
+
+    for fmt in ("csv", "xlsx", "pdf"):
+        if fmt not in EXPORTERS:
+            continue
+        response = client.get(reverse(f"reports:table_{fmt}", kwargs={"office": "nakahara", "year": 2020}))
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == f'attachment; filename="table-nakahara-2020-result.{fmt}"'
+
+
+@pytest.mark.django_db
+def test_data_dictionary_lists_every_column_and_the_licence(client):
+    from reports.table import DATA_COLUMNS
+
+    body = client.get(reverse("reports:data_dictionary")).content.decode()
+    for column in DATA_COLUMNS:
+        assert f'<th scope="row">{column.name}</th>' in body
+    assert "公共データ利用規約" in body and "CC BY 4.0" in body
