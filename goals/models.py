@@ -5,10 +5,15 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from departments.models import Department, Office
+from goals.validators import validate_plain_text
 from goals.wareki import fiscal_year_full_label, fiscal_year_label
 
-MAX_GOAL_TEXT = 1000
-MAX_RESULT_TEXT = 1500
+# Limits that keep a goal row on one printed A4 landscape page (the seed's longest field is ~220).
+MAX_OBJECTIVE = 400
+MAX_ACTIONS = 600
+MAX_DONE = 800
+MAX_ACHIEVEMENT = 400
+MAX_OMITTED_REASON = 200
 
 
 class Category(models.Model):
@@ -176,8 +181,10 @@ class Goal(models.Model):
     sheet = models.ForeignKey(GoalSheet, on_delete=models.CASCADE, related_name="goals", verbose_name="目標シート")
     number = models.PositiveSmallIntegerField("目標番号")
     categories = models.ManyToManyField(Category, blank=True, related_name="goals", verbose_name="区分")
-    objective = models.TextField("目標", max_length=MAX_GOAL_TEXT)
-    actions = models.TextField("具体的な取組内容", max_length=MAX_GOAL_TEXT, blank=True)
+    objective = models.TextField("目標", max_length=MAX_OBJECTIVE, validators=[validate_plain_text])
+    actions = models.TextField(
+        "具体的な取組内容", max_length=MAX_ACTIONS, blank=True, validators=[validate_plain_text]
+    )
     history = HistoricalRecords(m2m_fields=[categories])
 
     class Meta:
@@ -197,13 +204,17 @@ class Result(models.Model):
     """What was done for a goal and how far it got — or the printed reason it was omitted."""
 
     goal = models.OneToOneField(Goal, on_delete=models.CASCADE, related_name="result", verbose_name="目標")
-    done = models.TextField("実施結果", max_length=MAX_RESULT_TEXT, blank=True)
-    achievement = models.TextField("目標の達成度", max_length=MAX_RESULT_TEXT, blank=True)
+    done = models.TextField("実施結果", max_length=MAX_DONE, blank=True, validators=[validate_plain_text])
+    achievement = models.TextField(
+        "目標の達成度", max_length=MAX_ACHIEVEMENT, blank=True, validators=[validate_plain_text]
+    )
     rating = models.ForeignKey(
         RatingLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="results", verbose_name="達成度評価"
     )
     is_omitted = models.BooleanField("省略", default=False)
-    omitted_reason = models.TextField("省略の理由 (公表表に記載)", max_length=500, blank=True)
+    omitted_reason = models.TextField(
+        "省略の理由 (公表表に記載)", max_length=MAX_OMITTED_REASON, blank=True, validators=[validate_plain_text]
+    )
     history = HistoricalRecords()
 
     class Meta:

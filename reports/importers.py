@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from departments.models import Department, Office
-from goals.models import GoalSheet
+from goals.models import GoalSheet, SheetStatus
 from goals.selectors import sheet_content
 from goals.services import (
     GoalData,
@@ -42,21 +43,30 @@ def import_published_table(*, office: Office, year: int, table: ParsedTable, by=
         _check_same_policy(fiscal_year, table.policy)
     summary = ImportSummary()
     for order, parsed in enumerate(table.departments, 1):
-        department, was_created = _department_for(office, parsed, order)
-        summary.departments_created += was_created
-        sheet, _ = GoalSheet.objects.get_or_create(department=department, fiscal_year=fiscal_year)
-        data = _sheet_data(parsed, table.has_results)
-        if sheet.plan_status != "not_started" and sheet_content(sheet) == data.as_content():
-            summary.sheets_unchanged += 1
-            continue
         try:
-            sheet_write_approved(sheet=sheet, data=data, has_results=table.has_results, by=by,
-                                 comment="公表済みの表から取込")
+            _import_department(office, fiscal_year, parsed, order, table.has_results, by, summary)
         except GoalsError as error:
             raise TableImportError(f"{parsed.line}行目: {error}") from error
-        summary.sheets_imported += 1
-        summary.goals_imported += len(data.goals)
+        except ValidationError as error:
+            raise TableImportError(f"{parsed.line}行目 ({parsed.name[:40]}): {_messages(error)}") from error
     return summary
+
+
+def _import_department(office, fiscal_year, parsed, order, has_results, by, summary):
+    department, was_created = _department_for(office, parsed, order)
+    summary.departments_created += was_created
+    sheet, _ = GoalSheet.objects.get_or_create(department=department, fiscal_year=fiscal_year)
+    data = _sheet_data(parsed, has_results)
+    if sheet.plan_status != SheetStatus.NOT_STARTED and sheet_content(sheet) == data.as_content():
+        summary.sheets_unchanged += 1
+        return
+    sheet_write_approved(sheet=sheet, data=data, has_results=has_results, by=by, comment="公表済みの表から取込")
+    summary.sheets_imported += 1
+    summary.goals_imported += len(data.goals)
+
+
+def _messages(error: ValidationError) -> str:
+    return " ".join(error.messages)
 
 
 def _check_same_policy(fiscal_year, policy):

@@ -139,3 +139,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Where links in e-mails point (the public address of this installation).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -77,7 +77,7 @@ def test_every_goal_paragraph_and_tag_is_stored(seed_year):
     goals = stored_goals(seed_year)
     rows = list(seed_rows())
     assert len(goals) == len(rows) == 50
-    for goal, (dept, number, goal_cell, _) in zip(goals, rows):
+    for goal, (dept, number, goal_cell, _) in zip(goals, rows, strict=True):
         assert squash(goal.sheet.department.name) == squash(dept)
         assert goal.number == number
         printed = squash(GOAL_MARKERS.sub("", goal_cell))
@@ -89,7 +89,7 @@ def test_every_goal_paragraph_and_tag_is_stored(seed_year):
 
 
 def test_every_result_paragraph_is_stored(seed_year):
-    for goal, (dept, number, _, result_cell) in zip(stored_goals(seed_year), seed_rows()):
+    for goal, (dept, number, _, result_cell) in zip(stored_goals(seed_year), seed_rows(), strict=True):
         result = goal.result
         printed = squash(RESULT_MARKERS.sub("", result_cell))
         if result.is_omitted:
@@ -182,7 +182,7 @@ def test_failure_half_way_rolls_back_everything(nakahara, tmp_path):
     text = SEED.read_text(encoding="utf-8").replace("地域みまもり支援センター衛生課", "衛生課" * 80)
     bad = tmp_path / "long-name.txt"
     bad.write_text(text, encoding="utf-8")
-    with pytest.raises(Exception):
+    with pytest.raises(CommandError, match="99行目 .*200 文字以下"):
         call_command("import_published_table", str(bad), office="nakahara", year=2020)
     assert not Goal.objects.exists()
     assert not Department.objects.exists()

@@ -1,16 +1,12 @@
-"""Everything that changes goal sheets and fiscal years. Each step runs in one transaction."""
+"""Writing a sheet's content: goals, tags and results."""
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
-
-from departments.models import Department
 from goals.models import (
     Category,
     EventAction,
     FiscalYear,
     Goal,
-    GoalSheet,
     Phase,
     PolicyPrinciple,
     RatingLevel,
@@ -19,10 +15,7 @@ from goals.models import (
     SheetStatus,
 )
 from goals.selectors import sheet_content
-
-
-class GoalsError(Exception):
-    """A workflow step that is not allowed now; the message is shown to the person as is."""
+from goals.services.errors import GoalsError
 
 
 @dataclass(frozen=True)
@@ -149,41 +142,3 @@ def _result_create(*, goal, data: ResultData):
     return result
 
 
-@transaction.atomic
-def fiscal_year_open_next(*, previous: FiscalYear, copy_goals_for=(), plan_deadline=None, by=None):
-    """Open year N+1 from year N: policy, tags, scale and limits copied, one sheet per active department.
-
-    Departments listed in copy_goals_for start from last year's goals as a draft, without results.
-    """
-    office = previous.office
-    if FiscalYear.objects.filter(office=office, year=previous.year + 1).exists():
-        raise GoalsError(f"{office} の{previous.year + 1}年度は既にあります。")
-    principles = previous.principles.order_by("number").values_list("text", flat=True)
-    fiscal_year, _ = fiscal_year_get_or_create(
-        office=office, year=previous.year + 1, principles=list(principles), max_goals=previous.max_goals
-    )
-    fiscal_year.plan_open = True
-    fiscal_year.plan_deadline = plan_deadline
-    fiscal_year.save(update_fields=["plan_open", "plan_deadline"])
-    fiscal_year.categories.set(previous.categories.all())
-    RatingLevel.objects.bulk_create(
-        RatingLevel(fiscal_year=fiscal_year, order=level.order, label=level.label)
-        for level in previous.rating_levels.all()
-    )
-    copy_ids = {d.pk for d in copy_goals_for}
-    for department in Department.objects.filter(office=office, is_active=True, writes_goals=True):
-        sheet = GoalSheet.objects.create(department=department, fiscal_year=fiscal_year)
-        if department.pk in copy_ids:
-            _sheet_copy_goals(sheet=sheet, source_year=previous)
-    return fiscal_year
-
-
-def _sheet_copy_goals(*, sheet, source_year):
-    source = GoalSheet.objects.filter(department=sheet.department, fiscal_year=source_year).first()
-    if source is None:
-        return
-    for goal in source.goals.prefetch_related("categories").order_by("number"):
-        copy = Goal.objects.create(sheet=sheet, number=goal.number, objective=goal.objective, actions=goal.actions)
-        copy.categories.set(goal.categories.all())
-    sheet.plan_status = SheetStatus.DRAFT
-    sheet.save(update_fields=["plan_status", "updated_at"])

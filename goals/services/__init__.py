@@ -1,0 +1,42 @@
+"""Everything that changes fiscal years and goal sheets. Each step runs in one transaction."""
+
+from goals.services.content import (
+    GoalData,
+    ResultData,
+    SheetData,
+    category_get_or_create,
+    fiscal_year_get_or_create,
+    sheet_write_approved,
+)
+from goals.services.editing import GoalInput, ResultInput, sheet_save_plan, sheet_save_results
+from goals.services.errors import GoalsError, StaleSheetError
+from goals.services.workflow import (
+    last_submitter,
+    sheet_approve,
+    sheet_reopen,
+    sheet_return,
+    sheet_submit,
+)
+from goals.services.years import fiscal_year_open_next, fiscal_year_set_phase
+
+__all__ = [
+    "GoalData",
+    "GoalInput",
+    "GoalsError",
+    "ResultData",
+    "ResultInput",
+    "SheetData",
+    "StaleSheetError",
+    "category_get_or_create",
+    "fiscal_year_get_or_create",
+    "fiscal_year_open_next",
+    "fiscal_year_set_phase",
+    "last_submitter",
+    "sheet_approve",
+    "sheet_reopen",
+    "sheet_return",
+    "sheet_save_plan",
+    "sheet_save_results",
+    "sheet_submit",
+    "sheet_write_approved",
+]

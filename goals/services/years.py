@@ -1,0 +1,69 @@
+"""Fiscal years: opening the next one from the last, and its phases."""
+
+from django.db import transaction
+
+from departments.models import Department
+from goals.models import FiscalYear, Goal, GoalSheet, Phase, RatingLevel, SheetStatus
+from goals.services.content import fiscal_year_get_or_create
+from goals.services.errors import GoalsError
+
+
+@transaction.atomic
+def fiscal_year_open_next(*, previous: FiscalYear, copy_goals_for=(), plan_deadline=None, by=None):
+    """Open year N+1 from year N: policy, tags, scale and limits copied, one sheet per active department.
+
+    Departments listed in copy_goals_for start from last year's goals as a draft, without results.
+    """
+    office = previous.office
+    if FiscalYear.objects.filter(office=office, year=previous.year + 1).exists():
+        raise GoalsError(f"{office} の{previous.year + 1}年度は既にあります。")
+    principles = previous.principles.order_by("number").values_list("text", flat=True)
+    fiscal_year, _ = fiscal_year_get_or_create(
+        office=office, year=previous.year + 1, principles=list(principles), max_goals=previous.max_goals
+    )
+    fiscal_year.plan_open = True
+    fiscal_year.plan_deadline = plan_deadline
+    fiscal_year.save(update_fields=["plan_open", "plan_deadline"])
+    fiscal_year.categories.set(previous.categories.all())
+    RatingLevel.objects.bulk_create(
+        RatingLevel(fiscal_year=fiscal_year, order=level.order, label=level.label)
+        for level in previous.rating_levels.all()
+    )
+    copy_ids = {d.pk for d in copy_goals_for}
+    for department in Department.objects.filter(office=office, is_active=True, writes_goals=True):
+        sheet = GoalSheet.objects.create(department=department, fiscal_year=fiscal_year)
+        if department.pk in copy_ids:
+            _sheet_copy_goals(sheet=sheet, source_year=previous)
+    return fiscal_year
+
+
+def _sheet_copy_goals(*, sheet, source_year):
+    source = GoalSheet.objects.filter(department=sheet.department, fiscal_year=source_year).first()
+    if source is None:
+        return
+    for goal in source.goals.prefetch_related("categories").order_by("number"):
+        copy = Goal.objects.create(sheet=sheet, number=goal.number, objective=goal.objective, actions=goal.actions)
+        copy.categories.set(goal.categories.all())
+    sheet.plan_status = SheetStatus.DRAFT
+    sheet.save(update_fields=["plan_status", "updated_at"])
+
+
+@transaction.atomic
+def fiscal_year_set_phase(*, fiscal_year, phase, is_open: bool, deadline=None, by=None):
+    """Open or close 目標設定 or 実績報告, and set its deadline.
+
+    The result phase opens only once the plan phase is closed: goals are fixed before anyone
+    reports against them.
+    """
+    fiscal_year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
+    if phase == Phase.PLAN:
+        if is_open and fiscal_year.result_open:
+            raise GoalsError("実績報告の受付中は、目標設定を再開できません。")
+        fiscal_year.plan_open, fiscal_year.plan_deadline = is_open, deadline
+        fiscal_year.save(update_fields=["plan_open", "plan_deadline"])
+    else:
+        if is_open and fiscal_year.plan_open:
+            raise GoalsError("目標設定の受付を終了してから、実績報告を開始してください。")
+        fiscal_year.result_open, fiscal_year.result_deadline = is_open, deadline
+        fiscal_year.save(update_fields=["result_open", "result_deadline"])
+    return fiscal_year

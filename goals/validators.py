@@ -1,0 +1,18 @@
+"""Validators for the plain text people type into goals and results."""
+
+import re
+
+from django.core.exceptions import ValidationError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def validate_plain_text(value: str):
+    """Refuse invisible control characters (they break printing and spreadsheets)."""
+    if _CONTROL.search(value or ""):
+        raise ValidationError("制御文字 (目に見えない特殊な文字) が含まれています。削除してから保存してください。", code="control")
+
+
+def normalise_text(value: str) -> str:
+    """Line breaks as \\n and no blank edges: the form browsers send (\\r\\n) is not what we print."""
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
