@@ -1,6 +1,7 @@
 """Fiscal years, goal sheets, goals, results and the workflow's event log."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -181,9 +182,9 @@ class Goal(models.Model):
     sheet = models.ForeignKey(GoalSheet, on_delete=models.CASCADE, related_name="goals", verbose_name="目標シート")
     number = models.PositiveSmallIntegerField("目標番号")
     categories = models.ManyToManyField(Category, blank=True, related_name="goals", verbose_name="区分")
-    objective = models.TextField("目標", max_length=MAX_OBJECTIVE, validators=[validate_plain_text])
+    objective = models.TextField("目標", max_length=MAX_OBJECTIVE, validators=[validate_plain_text, MaxLengthValidator(MAX_OBJECTIVE)])
     actions = models.TextField(
-        "具体的な取組内容", max_length=MAX_ACTIONS, blank=True, validators=[validate_plain_text]
+        "具体的な取組内容", max_length=MAX_ACTIONS, blank=True, validators=[validate_plain_text, MaxLengthValidator(MAX_ACTIONS)]
     )
     history = HistoricalRecords(m2m_fields=[categories])
 
@@ -204,16 +205,16 @@ class Result(models.Model):
     """What was done for a goal and how far it got — or the printed reason it was omitted."""
 
     goal = models.OneToOneField(Goal, on_delete=models.CASCADE, related_name="result", verbose_name="目標")
-    done = models.TextField("実施結果", max_length=MAX_DONE, blank=True, validators=[validate_plain_text])
+    done = models.TextField("実施結果", max_length=MAX_DONE, blank=True, validators=[validate_plain_text, MaxLengthValidator(MAX_DONE)])
     achievement = models.TextField(
-        "目標の達成度", max_length=MAX_ACHIEVEMENT, blank=True, validators=[validate_plain_text]
+        "目標の達成度", max_length=MAX_ACHIEVEMENT, blank=True, validators=[validate_plain_text, MaxLengthValidator(MAX_ACHIEVEMENT)]
     )
     rating = models.ForeignKey(
         RatingLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="results", verbose_name="達成度評価"
     )
     is_omitted = models.BooleanField("省略", default=False)
     omitted_reason = models.TextField(
-        "省略の理由 (公表表に記載)", max_length=MAX_OMITTED_REASON, blank=True, validators=[validate_plain_text]
+        "省略の理由 (公表表に記載)", max_length=MAX_OMITTED_REASON, blank=True, validators=[validate_plain_text, MaxLengthValidator(MAX_OMITTED_REASON)]
     )
     history = HistoricalRecords()
 

@@ -35,13 +35,18 @@ class ResultInput:
 def lock_sheet(sheet_id, expected_version=None) -> GoalSheet:
     """The sheet row locked for this transaction; refused when someone saved it meanwhile."""
     sheet = GoalSheet.objects.select_for_update().select_related("fiscal_year__office", "department").get(pk=sheet_id)
+    check_version(sheet, expected_version)
+    return sheet
+
+
+def check_version(sheet, expected_version):
+    """Refuse a change made from a page opened before the sheet's latest save."""
     if expected_version is not None and sheet.version != expected_version:
         raise StaleSheetError(
             "このシートは、あなたが開いた後に他の人が更新しました。入力内容は残してあります。"
             "最新の内容を確認してから、もう一度保存してください。",
             sheet=sheet,
         )
-    return sheet
 
 
 def _bump(sheet, *fields):

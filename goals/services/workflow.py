@@ -9,7 +9,7 @@ from django.db import transaction
 from goals import notifications
 from goals.models import EventAction, Phase, ReviewEvent, SheetStatus
 from goals.selectors import sheet_content
-from goals.services.editing import lock_sheet
+from goals.services.editing import check_version, lock_sheet
 from goals.services.errors import GoalsError
 
 _STATUS_FIELD = {Phase.PLAN: "plan_status", Phase.RESULT: "result_status"}
@@ -39,9 +39,10 @@ def last_submitter(sheet, phase):
 @transaction.atomic
 def sheet_submit(*, sheet, phase, by, expected_version=None):
     """提出: a draft or returned sheet goes to 総務課. A second click on the same version is refused."""
-    sheet = lock_sheet(sheet.pk, expected_version)
+    sheet = lock_sheet(sheet.pk)
     if _status(sheet, phase) == SheetStatus.SUBMITTED:
         raise GoalsError("このシートは既に提出されています。")
+    check_version(sheet, expected_version)
     if _status(sheet, phase) not in (SheetStatus.DRAFT, SheetStatus.RETURNED):
         raise GoalsError(f"「{SheetStatus(_status(sheet, phase)).label}」のシートは提出できません。")
     _check_phase_open(sheet.fiscal_year, phase)
