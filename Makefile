@@ -11,12 +11,14 @@ PY          := $(VENV)/bin/python
 PIP         := $(VENV)/bin/pip
 # Re-run pip only when pyproject.toml / constraints.txt are newer than this.
 DEPS_STAMP  := $(VENV)/.deps-installed
+# Re-run npm only when package.json / package-lock.json are newer than this.
+NPM_STAMP   := node_modules/.installed-stamp
 PYTEST_ARGS ?=
 HOST_PORT   ?= 127.0.0.1:8000
 
 # Debian packages needed at run/test time (WeasyPrint, Japanese fonts,
-# poppler tools used by PDF tests, Chromium driven by Playwright).
-SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-ipaexfont fonts-noto-cjk poppler-utils chromium
+# poppler tools used by PDF tests, Chromium driven by Playwright, Java for vnu.jar).
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-ipaexfont fonts-noto-cjk poppler-utils chromium default-jre-headless
 APT_GET := apt-get -o DPkg::Lock::Timeout=600
 
 .DEFAULT_GOAL := help
@@ -28,7 +30,7 @@ help: ## list targets
 	  awk 'BEGIN {FS = ":.*## "} {printf "  %-15s %s\n", $$1, $$2}'
 	@echo "Variables: PYTEST_ARGS (extra pytest arguments), PYTHON (default python3)"
 
-setup: system-packages $(DEPS_STAMP) ## install system packages, create .venv, install dependencies (idempotent)
+setup: system-packages $(DEPS_STAMP) $(NPM_STAMP) ## install system packages, create .venv, install dependencies (idempotent)
 
 system-packages: ## install missing Debian packages (apt-get only when something is missing)
 	@if ! command -v dpkg-query >/dev/null 2>&1; then \
@@ -60,6 +62,14 @@ $(PY):
 
 $(DEPS_STAMP): pyproject.toml constraints.txt | $(PY)
 	$(PIP) install -c constraints.txt -e ".[test]"
+	touch $@
+
+# axe-core and vnu.jar for the browser and markup tests (package.json).  --ignore-scripts:
+# vnu-jar's postinstall would download a Java runtime; Java comes from apt instead.
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "error: npm not found; install Node.js 18+ with npm (Debian package npm)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 run: export DEBUG ?= 1

@@ -1,5 +1,7 @@
 """Small builders shared by the exporter tests: synthetic years of any size, hostile text."""
 
+from django.db import connection
+
 from goals.models import Category, Goal, GoalSheet, Result, SheetStatus
 from tests.factories import DepartmentFactory, FiscalYearFactory, OfficeFactory
 
@@ -24,6 +26,8 @@ def approved_year(*, departments, goals_per_department=3, texts=None, office=Non
     fiscal_year = FiscalYearFactory(office=office, year=year)
     tags = [Category.objects.get_or_create(office=office, name=name)[0] for name in ("共通", "電話", "対面対応")]
     texts = list(texts or ["来庁者に分かりやすい案内を行います。"])
+    if connection.vendor == "postgresql":  # PostgreSQL text cannot hold NUL at all
+        texts = [t.replace("\x00", "") for t in texts]
     n = 0
     for d in range(departments):
         department = DepartmentFactory(office=office, sort_order=d * 10)

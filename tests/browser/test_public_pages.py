@@ -1,0 +1,148 @@
+"""The public pages in a real browser: WCAG 2.1 AA (axe-core), keyboard use, the table's structure.
+
+Set WARDSERVICE_SCREENSHOTS=1 to also write docs/html-page.png (the year page, 1280 px wide).
+"""
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from reports.selectors import complete_kind
+from reports.table import build_table
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+YEAR_URL = "/reports/nakahara/2020/"
+YEAR_TITLE = "令和2年度 中原区役所サービス向上目標"
+PUBLIC_URLS = ["/", YEAR_URL, "/reports/opendata/", "/accounts/login/"]
+
+
+def open_page(page, url):
+    response = page.goto(url)
+    assert response is not None and response.status == 200, f"{url}: {response and response.status}"
+    return page
+
+
+@pytest.mark.parametrize("url", PUBLIC_URLS)
+def test_page_meets_wcag_21_aa_according_to_axe(page, seed_year, axe, url):
+    open_page(page, url)
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    violations = axe(page)
+    assert not violations, f"{url}: {violations}"
+
+
+@pytest.mark.parametrize("url", PUBLIC_URLS)
+def test_first_tab_reaches_the_skip_link_which_moves_focus_to_main(page, seed_year, url):
+    open_page(page, url)
+    skip = page.get_by_role("link", name="本文へ移動")
+    box = skip.bounding_box()
+    assert box["y"] + box["height"] <= 0, "the skip link is visible before it has focus"
+
+    page.keyboard.press("Tab")
+
+    expect(skip).to_be_focused()
+    box, viewport = skip.bounding_box(), page.viewport_size
+    assert 0 <= box["x"] and box["x"] + box["width"] <= viewport["width"], box
+    assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], box
+
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"#main$"))
+    expect(page.get_by_role("main")).to_be_focused()
+
+
+def test_stylesheets_are_served_and_applied(page, seed_year):
+    open_page(page, YEAR_URL)
+    sheets = page.evaluate(
+        "() => Array.from(document.styleSheets, s => [s.href, s.cssRules.length])"
+    )
+    assert [href.rsplit("/", 1)[-1] for href, _ in sheets] == [
+        "bootstrap.min.css", "site.css", "public-table.css"
+    ]
+    assert all(rules > 0 for _, rules in sheets), sheets
+    skip = page.get_by_role("link", name="本文へ移動")
+    expect(skip).to_have_css("position", "absolute")  # site.css
+    # Bootstrap's .container centres <main>.
+    expect(page.get_by_role("main")).to_have_css("margin-left", re.compile(r"^[1-9]"))
+    table = page.get_by_role("table", name=YEAR_TITLE)
+    expect(table).to_have_css("border-collapse", "collapse")  # public-table.css
+    # The goal-number column stays narrow beside the goal text (public-table.css).
+    number = table.get_by_role("rowheader", name=re.compile(r"^目標\s?1$")).first
+    text = table.get_by_role("cell").first
+    assert number.bounding_box()["width"] * 5 < text.bounding_box()["width"]
+
+
+def test_year_table_structure_is_exposed_to_assistive_technology(page, seed_year):
+    table_data = build_table(seed_year, complete_kind(seed_year))
+    open_page(page, YEAR_URL)
+
+    # The scroll container is the one region named by the heading, and a tab stop so that
+    # keyboard users can scroll it on narrow screens.
+    region = page.get_by_role("region", name="区役所サービス向上目標", exact=True)
+    expect(region).to_have_attribute("tabindex", "0")
+    table = region.get_by_role("table", name=YEAR_TITLE)  # named by its caption
+    expect(table).to_be_visible()
+    expect(table.locator("caption")).to_have_text(YEAR_TITLE)
+
+    headers = table.get_by_role("columnheader")
+    expect(headers).to_have_text(["部署名", "目標及び具体的な取組内容", "実施結果及び目標の達成度"])
+    for i in range(headers.count()):
+        expect(headers.nth(i)).to_have_attribute("scope", "col")
+
+    # One row group for the head, then one per department, each led by the department's name.
+    expect(table.get_by_role("rowgroup")).to_have_count(1 + len(table_data.departments))
+    goals = sum(len(d.goals) for d in table_data.departments)
+    expect(table.get_by_role("row")).to_have_count(1 + goals)
+    for department in table_data.departments:
+        name = table.get_by_role("rowheader", name=department.name, exact=True)
+        expect(name).to_have_attribute("scope", "rowgroup")
+        expect(name).to_have_attribute("rowspan", str(len(department.goals)))
+    # The goal number is read with its visually hidden word: "目標 1", not a bare "1".
+    expect(table.get_by_role("rowheader", name=re.compile(r"^目標\s?1$"))).to_have_count(
+        len(table_data.departments)
+    )
+
+
+def test_year_page_reflows_at_320_css_pixels(page, seed_year, axe):
+    # WCAG 1.4.10: no horizontal scrolling of the page at 320 CSS pixels (400 % zoom of 1280).
+    page.set_viewport_size({"width": 320, "height": 640})
+    open_page(page, YEAR_URL)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    violations = axe(page)
+    assert not violations, str(violations)
+
+
+def test_year_page_offers_the_downloads_by_name(page, seed_year):
+    open_page(page, YEAR_URL)
+    downloads = page.get_by_role("region", name="ダウンロード")
+    for name, href in [
+        ("PDF (印刷用)", "table.pdf"),
+        ("Excel (公表用・データ)", "table.xlsx"),
+        ("CSV (オープンデータ、UTF-8)", "table.csv"),
+    ]:
+        link = downloads.get_by_role("link", name=name, exact=True)
+        expect(link).to_have_attribute("href", YEAR_URL + href)
+    expect(downloads.get_by_role("link", name="項目の説明と利用条件")).to_have_attribute(
+        "href", "/reports/opendata/"
+    )
+
+
+@pytest.mark.skipif(
+    os.environ.get("WARDSERVICE_SCREENSHOTS") != "1",
+    reason="set WARDSERVICE_SCREENSHOTS=1 to write docs/html-page.png",
+)
+def test_write_year_page_screenshot(page, seed_year):
+    open_page(page, YEAR_URL)
+    path = PROJECT_ROOT / "docs" / "html-page.png"
+    path.parent.mkdir(exist_ok=True)
+    png = page.screenshot(full_page=True, clip={"x": 0, "y": 0, "width": 1280, "height": 1600})
+    # A 256-colour palette keeps text crisp and the file small (a third of the RGB size).
+    image = Image.open(io.BytesIO(png)).quantize(256, dither=Image.Dither.NONE)
+    image.save(path, optimize=True)
+    assert path.stat().st_size <= 400_000

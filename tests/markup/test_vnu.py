@@ -1,0 +1,50 @@
+"""The public pages are valid HTML according to the Nu Html Checker (vnu.jar)."""
+
+import pytest
+from django.urls import reverse
+
+from tests.markup.vnu import check, format_messages, missing_tools
+
+# A document the checker must reject: proves it really ran on our files.
+BROKEN = "(broken document)"
+BROKEN_HTML = b'<!DOCTYPE html><html lang="ja"><title>x</title><table><tr><th scope="x">a</table>'
+
+
+def public_urls():
+    return [
+        reverse("home"),
+        reverse("reports:year", kwargs={"office": "nakahara", "year": 2020}),
+        reverse("reports:data_dictionary"),
+        reverse("login"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def vnu():
+    reason = missing_tools()
+    if reason:
+        pytest.fail(f"cannot run the Nu Html Checker: {reason}")
+    return check
+
+
+def test_public_pages_are_valid_html(client, seed_year, vnu):
+    documents = {}
+    for url in public_urls():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Type"] == "text/html; charset=utf-8", url
+        documents[url] = response.content
+    documents[BROKEN] = BROKEN_HTML
+
+    results = vnu(documents)
+
+    assert any(m.is_error for m in results.pop(BROKEN)), "vnu.jar accepted a broken document"
+    errors = {}
+    for url, messages in results.items():
+        if messages:
+            print(f"vnu.jar on {url}:\n{format_messages(messages)}")
+        if any(m.is_error for m in messages):
+            errors[url] = [m for m in messages if m.is_error]
+    assert not errors, "vnu.jar found errors:\n" + "\n".join(
+        f"{url}\n{format_messages(messages)}" for url, messages in errors.items()
+    )
