@@ -20,8 +20,19 @@ class FileFormat(models.TextChoices):
     CSV = "csv", "CSV"
 
 
+class PublicationStatus(models.TextChoices):
+    PENDING = "pending", "公表待ち"
+    RENDERING = "rendering", "作成中"
+    PUBLISHED = "published", "公表済"
+    FAILED = "failed", "失敗"
+
+
 class Publication(models.Model):
-    """One published version of a year's table. A correction is a new version; none is ever edited."""
+    """One version of a year's table. A correction is a new version; a published one is never edited.
+
+    The table is frozen in `table` when 公表 is requested; the files are rendered from it in the
+    background, and only when all are stored does the version become PUBLISHED (and public).
+    """
 
     fiscal_year = models.ForeignKey(
         FiscalYear, on_delete=models.PROTECT, related_name="publications", verbose_name="年度"
@@ -36,8 +47,15 @@ class Publication(models.Model):
         related_name="publications",
         verbose_name="公表者",
     )
-    published_at = models.DateTimeField("公表日時")
+    status = models.CharField(
+        "状態", max_length=10, choices=PublicationStatus.choices, default=PublicationStatus.PENDING
+    )
+    progress = models.PositiveSmallIntegerField("進捗 (%)", default=0)
+    requested_at = models.DateTimeField("公表操作日時", auto_now_add=True)
+    published_at = models.DateTimeField("公表日時", null=True, blank=True)
     note = models.TextField("訂正内容", blank=True, max_length=1000)
+    error = models.TextField("エラー", blank=True)
+    table = models.JSONField("公表時の表", default=dict, help_text="公表操作の時点の内容")
 
     class Meta:
         verbose_name = verbose_name_plural = "公表"
@@ -50,7 +68,15 @@ class Publication(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=PublicationKind.values), name="publication_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="publication_progress_percent"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=PublicationStatus.PUBLISHED) | models.Q(published_at__isnull=False),
+                name="publication_published_has_date",
+            ),
         ]
+        indexes = [models.Index(fields=["fiscal_year", "kind", "status", "-version"])]
 
     def __str__(self):
         return f"{self.fiscal_year} {self.get_kind_display()} 第{self.version}版"
@@ -83,3 +109,32 @@ class PublicationFile(models.Model):
 
     def __str__(self):
         return f"{self.publication} {self.get_format_display()}"
+
+
+class PublishedGoal(models.Model):
+    """One goal row as published: frozen, denormalised text for search, open data and statistics."""
+
+    publication = models.ForeignKey(
+        Publication, on_delete=models.CASCADE, related_name="goals", verbose_name="公表"
+    )
+    position = models.PositiveIntegerField("表の中の順番")
+    department_code = models.CharField("部署コード", max_length=20)
+    department_name = models.CharField("部署名", max_length=200)
+    number = models.PositiveSmallIntegerField("目標番号")
+    categories = models.CharField("区分", max_length=300, blank=True, help_text="「・」区切り")
+    objective = models.TextField("目標")
+    actions = models.TextField("具体的な取組内容", blank=True)
+    done = models.TextField("実施結果", blank=True)
+    rating = models.CharField("達成度評価", max_length=30, blank=True)
+    achievement = models.TextField("目標の達成度", blank=True)
+    omitted_reason = models.TextField("省略の理由", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "公表された目標"
+        ordering = ["publication", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "position"], name="publishedgoal_unique_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.department_name} 目標{self.number}"

@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "departments",
     "goals",
     "reports",
@@ -140,6 +142,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # WeasyPrint reports each rendering step at INFO; only its warnings matter to operators.
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+}
+
+# Background tasks (publication rendering). The database backend needs no broker: run
+# `python manage.py db_worker` beside gunicorn. Development and tests run tasks at once.
+TASKS = {
+    "default": {
+        "BACKEND": env_str(
+            "TASKS_BACKEND",
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if DEBUG or TESTING
+            else "django_tasks_db.DatabaseBackend",
+        )
+    }
 }
 
 # Where links in e-mails point (the public address of this installation).
