@@ -1,8 +1,13 @@
 """Prepared querysets and read-only views of goal sheets."""
 
-from django.db.models import Prefetch
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from goals.models import Goal, GoalSheet
+from django.db.models import Count, Prefetch, Q
+
+from departments.models import Department, Membership, Role
+from goals.models import EventAction, FiscalYear, Goal, GoalSheet, Phase, ReviewEvent, SheetStatus
 
 
 def sheet_goals(sheet):
@@ -50,3 +55,596 @@ def sheet_content(sheet, goals=None):
     """The sheet's content as plain data: what a ReviewEvent stores and what an import compares."""
     goals = sheet_goals(sheet) if goals is None else goals
     return {"goals": [goal_content(goal) for goal in goals]}
+
+
+# --- Review: the approver's dashboard, the years page, the confirm pages and reminders ---------
+
+# Statuses in which a sheet is still with its department, not yet with 総務課.
+PENDING_STATUSES = (SheetStatus.NOT_STARTED, SheetStatus.DRAFT, SheetStatus.RETURNED)
+# Events that send a sheet back to its department.
+RETURN_ACTIONS = (EventAction.RETURN, EventAction.REOPEN)
+
+
+def is_overdue(status, deadline, today) -> bool:
+    """Past the deadline and still with the department (neither submitted nor approved)."""
+    return deadline is not None and deadline < today and status in PENDING_STATUSES
+
+
+@dataclass(frozen=True)
+class PhaseState:
+    """One phase of one sheet as the dashboard shows it."""
+
+    phase: str
+    status: str
+    deadline: date | None
+    last_submit: ReviewEvent | None
+    last_return: ReviewEvent | None
+    overdue: bool
+
+    @property
+    def status_label(self):
+        return SheetStatus(self.status).label
+
+    @property
+    def resubmitted(self):
+        """Submitted again after a return: the approver wants to see what changed."""
+        return bool(self.last_return and self.last_submit and _after(self.last_submit, self.last_return))
+
+
+def _after(event, other):
+    return (event.created_at, event.pk) > (other.created_at, other.pk)
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    sheet: GoalSheet
+    plan: PhaseState
+    result: PhaseState
+
+    @property
+    def phases(self):
+        return (self.plan, self.result)
+
+
+def dashboard_rows(*, fiscal_year, today) -> list[DashboardRow]:
+    """Every sheet of the year in published order with both phases' state. Two queries in all."""
+    sheets = (
+        GoalSheet.objects.filter(fiscal_year=fiscal_year)
+        .select_related("department")
+        .order_by("department__sort_order", "department__code")
+    )
+    latest = _latest_review_events(fiscal_year)
+    deadlines = {Phase.PLAN: fiscal_year.plan_deadline, Phase.RESULT: fiscal_year.result_deadline}
+
+    def state(sheet, phase, status):
+        return PhaseState(
+            phase=phase,
+            status=status,
+            deadline=deadlines[phase],
+            last_submit=latest.get((sheet.pk, phase, EventAction.SUBMIT)),
+            last_return=latest.get((sheet.pk, phase, EventAction.RETURN)),
+            overdue=is_overdue(status, deadlines[phase], today),
+        )
+
+    return [
+        DashboardRow(
+            sheet=sheet,
+            plan=state(sheet, Phase.PLAN, sheet.plan_status),
+            result=state(sheet, Phase.RESULT, sheet.result_status),
+        )
+        for sheet in sheets
+    ]
+
+
+def _latest_review_events(fiscal_year):
+    """{(sheet id, phase, SUBMIT or RETURN): newest event} for the whole year, in one query."""
+    events = (
+        ReviewEvent.objects.filter(sheet__fiscal_year=fiscal_year, action__in=(EventAction.SUBMIT, *RETURN_ACTIONS))
+        .select_related("actor")
+        .defer("snapshot")  # the content is not shown here and can be large
+        .order_by("created_at", "pk")
+    )
+    latest = {}
+    for event in events:
+        kind = EventAction.SUBMIT if event.action == EventAction.SUBMIT else EventAction.RETURN
+        latest[(event.sheet_id, event.phase, kind)] = event
+    return latest
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    """How far a phase of the year has got: the counts per status and the approved share."""
+
+    phase: str
+    is_open: bool
+    deadline: date | None
+    counts: dict
+    total: int
+
+    @property
+    def label(self):
+        return Phase(self.phase).label
+
+    @property
+    def approved(self):
+        return self.counts.get(SheetStatus.APPROVED, 0)
+
+    @property
+    def percent(self):
+        return round(100 * self.approved / self.total) if self.total else 0
+
+    @property
+    def status_counts(self):
+        """(label, status, count) for every status, in workflow order."""
+        return [(s.label, s.value, self.counts.get(s.value, 0)) for s in SheetStatus]
+
+
+def phase_progress(*, fiscal_year, rows) -> list[PhaseProgress]:
+    """Both phases' progress over all the year's sheets (not only the filtered ones)."""
+    progress = []
+    for phase, is_open, deadline in (
+        (Phase.PLAN, fiscal_year.plan_open, fiscal_year.plan_deadline),
+        (Phase.RESULT, fiscal_year.result_open, fiscal_year.result_deadline),
+    ):
+        counts = {}
+        for row in rows:
+            status = getattr(row, phase).status
+            counts[status] = counts.get(status, 0) + 1
+        progress.append(PhaseProgress(phase=phase, is_open=is_open, deadline=deadline, counts=counts, total=len(rows)))
+    return progress
+
+
+def _fold(text):
+    # Full-width and half-width forms (ＡＢＣ/ABC, ｶﾀｶﾅ/カタカナ) and case should not matter in a search.
+    return unicodedata.normalize("NFKC", text or "").casefold().strip()
+
+
+def filter_dashboard_rows(rows, *, plan_status="", result_status="", overdue_only=False, query=""):
+    """The rows matching the dashboard's filters; an empty filter matches everything."""
+    needle = _fold(query)
+    return [
+        row
+        for row in rows
+        if (not plan_status or row.plan.status == plan_status)
+        and (not result_status or row.result.status == result_status)
+        and (not overdue_only or row.plan.overdue or row.result.overdue)
+        and (not needle or needle in _fold(row.sheet.department.name))
+    ]
+
+
+def office_years(*, office):
+    """The office's fiscal years, newest first (for year selectors)."""
+    return FiscalYear.objects.filter(office=office).order_by("-year")
+
+
+def fiscal_years_overview(*, office):
+    """The office's years, newest first, with the number of sheets and of approved plans and results."""
+    approved = SheetStatus.APPROVED
+    return office_years(office=office).annotate(
+        sheet_count=Count("sheets"),
+        plan_approved=Count("sheets", filter=Q(sheets__plan_status=approved)),
+        result_approved=Count("sheets", filter=Q(sheets__result_status=approved)),
+    )
+
+
+def departments_with_goals(*, fiscal_year):
+    """Departments still writing goals whose sheet of this year has goals: those that can be copied."""
+    return (
+        Department.objects.filter(
+            office=fiscal_year.office,
+            is_active=True,
+            writes_goals=True,
+            sheets__fiscal_year=fiscal_year,
+            sheets__goals__isnull=False,
+        )
+        .distinct()
+        .order_by("sort_order", "code")
+    )
+
+
+def sheet_phase_events(sheet, phase):
+    """The sheet's workflow record for one phase, oldest first, without the stored content."""
+    return sheet.events.filter(phase=phase).select_related("actor").defer("snapshot").order_by("created_at", "pk")
+
+
+def last_return_event(sheet, phase):
+    """The newest 差戻し or 承認取消 of the phase (with its snapshot), or None."""
+    return (
+        sheet.events.filter(phase=phase, action__in=RETURN_ACTIONS)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class DueSheet:
+    """A sheet still with its department in an open phase whose deadline is near or past."""
+
+    sheet: GoalSheet
+    phase: str
+    deadline: date
+
+    @property
+    def status(self):
+        return self.sheet.plan_status if self.phase == Phase.PLAN else self.sheet.result_status
+
+
+def sheets_due(*, today, days, office_slug=None) -> list[DueSheet]:
+    """Sheets not yet submitted in every open phase whose deadline is at most `days` days away.
+
+    In the result phase only sheets with approved goals count: the others cannot report yet.
+    """
+    horizon = today + timedelta(days=days)
+    years = FiscalYear.objects.select_related("office").filter(
+        Q(plan_open=True, plan_deadline__lte=horizon) | Q(result_open=True, result_deadline__lte=horizon)
+    )
+    if office_slug:
+        years = years.filter(office__slug=office_slug)
+    due = []
+    for year in years.order_by("office__slug", "year"):
+        for phase, is_open, deadline in (
+            (Phase.PLAN, year.plan_open, year.plan_deadline),
+            (Phase.RESULT, year.result_open, year.result_deadline),
+        ):
+            if is_open and deadline is not None and deadline <= horizon:
+                pending = {f"{phase}_status__in": PENDING_STATUSES}
+                if phase == Phase.RESULT:
+                    pending["plan_status"] = SheetStatus.APPROVED  # results wait for approved goals
+                sheets = (
+                    GoalSheet.objects.filter(fiscal_year=year, **pending)
+                    .select_related("department", "fiscal_year__office")
+                    .order_by("department__sort_order", "department__code")
+                )
+                due += [DueSheet(sheet=sheet, phase=phase, deadline=deadline) for sheet in sheets]
+    return due
+
+
+def due_sheets_by_editor(due: list[DueSheet]) -> dict:
+    """{editor: [DueSheet, …]} for the active editors with an e-mail address of each sheet's department."""
+    department_ids = {d.sheet.department_id for d in due}
+    memberships = (
+        Membership.objects.filter(department_id__in=department_ids, role=Role.EDITOR, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+        .order_by("user__username")
+    )
+    editors_of = {}
+    for membership in memberships:
+        editors_of.setdefault(membership.department_id, []).append(membership.user)
+    by_editor = {}
+    for item in due:
+        for user in editors_of.get(item.sheet.department_id, []):
+            by_editor.setdefault(user, []).append(item)
+    return by_editor
+
+
+# --- Editor: the staff home, what a sheet's editor may do next, the sheet as the table's rows --
+
+SUBMITTABLE_STATUSES = (SheetStatus.DRAFT, SheetStatus.RETURNED)
+
+
+def phase_status(sheet, phase) -> str:
+    """The sheet's status for 目標設定 or 実績報告."""
+    return sheet.plan_status if phase == Phase.PLAN else sheet.result_status
+
+
+def phase_is_open(fiscal_year, phase) -> bool:
+    return fiscal_year.plan_open if phase == Phase.PLAN else fiscal_year.result_open
+
+
+def plan_edit_refusal(sheet) -> str | None:
+    """Why the goals cannot be edited now, in the words the service would use; None when they can."""
+    if not sheet.fiscal_year.plan_open:
+        return "目標設定の受付は終了しています。"
+    if sheet.plan_status not in PENDING_STATUSES:
+        return f"このシートは「{sheet.get_plan_status_display()}」のため編集できません。"
+    return None
+
+
+def results_edit_refusal(sheet) -> str | None:
+    """Why the results cannot be edited now; None when they can."""
+    if not sheet.fiscal_year.result_open:
+        return "実績報告は受付中ではありません。"
+    if sheet.plan_status != SheetStatus.APPROVED:
+        return "目標が承認されるまで、実績は入力できません。"
+    if sheet.result_status not in PENDING_STATUSES:
+        return f"このシートの実績は「{sheet.get_result_status_display()}」のため編集できません。"
+    return None
+
+
+def submit_refusal(sheet, phase) -> str | None:
+    """Why the sheet cannot be submitted for this phase now; None when it can."""
+    status = phase_status(sheet, phase)
+    if status == SheetStatus.SUBMITTED:
+        return "このシートは既に提出されています。"
+    if status not in SUBMITTABLE_STATUSES:
+        return f"「{SheetStatus(status).label}」のシートは提出できません。"
+    if not phase_is_open(sheet.fiscal_year, phase):
+        return f"{Phase(phase).label}の受付は終了しています。"
+    return None
+
+
+@dataclass(frozen=True)
+class SheetActions:
+    """The buttons a person sees on a sheet's page."""
+
+    edit_plan: bool = False
+    edit_results: bool = False
+    submit_plan: bool = False
+    submit_results: bool = False
+    review_plan: bool = False  # 承認 / 差戻し
+    review_results: bool = False
+    reopen_plan: bool = False  # 承認取消
+    reopen_results: bool = False
+
+    @property
+    def any(self):
+        return any(getattr(self, name) for name in self.__dataclass_fields__)
+
+
+def sheet_actions(sheet, *, can_edit: bool, can_review: bool) -> SheetActions:
+    """Which workflow steps this person may start on the sheet now."""
+    plan, result = sheet.plan_status, sheet.result_status
+    return SheetActions(
+        edit_plan=can_edit and plan_edit_refusal(sheet) is None,
+        edit_results=can_edit and results_edit_refusal(sheet) is None,
+        submit_plan=can_edit and submit_refusal(sheet, Phase.PLAN) is None,
+        submit_results=can_edit and submit_refusal(sheet, Phase.RESULT) is None,
+        review_plan=can_review and plan == SheetStatus.SUBMITTED,
+        review_results=can_review and result == SheetStatus.SUBMITTED,
+        # Goals with results being written are fixed: the service refuses to reopen them.
+        reopen_plan=can_review and plan == SheetStatus.APPROVED and result == SheetStatus.NOT_STARTED,
+        reopen_results=can_review and result == SheetStatus.APPROVED,
+    )
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What the home page tells a department to do next, and where (a URL name taking the sheet)."""
+
+    text: str
+    view: str = ""  # "" when there is nothing to click
+    urgent: bool = False
+
+
+def next_step(sheet, *, can_edit: bool) -> NextStep:
+    """The one next thing to do on the sheet, plan first, then results."""
+    if not can_edit:
+        return NextStep("シートを見る", "goals:sheet")
+    if sheet.plan_status != SheetStatus.APPROVED:
+        return _next_plan_step(sheet)
+    return _next_result_step(sheet)
+
+
+def _next_plan_step(sheet):
+    status, is_open = sheet.plan_status, sheet.fiscal_year.plan_open
+    if status == SheetStatus.SUBMITTED:
+        return NextStep("承認待ちです")
+    if not is_open:
+        return NextStep("目標設定の受付は終了しています。総務課にお問い合わせください。")
+    if status == SheetStatus.RETURNED:
+        return NextStep("差戻しの内容を確認して再提出する", "goals:sheet", urgent=True)
+    if status == SheetStatus.DRAFT:
+        return NextStep("目標の入力を続けて提出する", "goals:plan_edit")
+    return NextStep("目標を入力する", "goals:plan_edit", urgent=True)
+
+
+def _next_result_step(sheet):
+    status, is_open = sheet.result_status, sheet.fiscal_year.result_open
+    if status == SheetStatus.APPROVED:
+        return NextStep("目標・実績とも承認されました")
+    if status == SheetStatus.SUBMITTED:
+        return NextStep("承認待ちです")
+    if not is_open:
+        if status == SheetStatus.NOT_STARTED:
+            return NextStep("目標は承認されました。実績報告の受付開始をお待ちください。")
+        return NextStep("実績報告の受付は終了しています。総務課にお問い合わせください。")
+    if status == SheetStatus.RETURNED:
+        return NextStep("差戻しの内容を確認して再提出する", "goals:sheet", urgent=True)
+    if status == SheetStatus.DRAFT:
+        return NextStep("実績の入力を続けて提出する", "goals:results_edit")
+    return NextStep("実績を入力する", "goals:results_edit", urgent=True)
+
+
+@dataclass(frozen=True)
+class PhaseInfo:
+    """One phase of a year as the home page shows it."""
+
+    phase: str
+    is_open: bool
+    deadline: date | None
+    days_left: int | None  # None without a deadline; negative once it has passed
+
+    @property
+    def label(self):
+        return Phase(self.phase).label
+
+
+def fiscal_year_phases(fiscal_year, *, today) -> list[PhaseInfo]:
+    """目標設定 and 実績報告 of the year, with the days left to each deadline."""
+    phases = []
+    for phase, deadline in ((Phase.PLAN, fiscal_year.plan_deadline), (Phase.RESULT, fiscal_year.result_deadline)):
+        days_left = (deadline - today).days if deadline else None
+        phases.append(PhaseInfo(phase, phase_is_open(fiscal_year, phase), deadline, days_left))
+    return phases
+
+
+def current_fiscal_years(offices) -> dict:
+    """Each office's current year (the newest with a phase open, else the newest), by office id."""
+    current = {}
+    years = FiscalYear.objects.filter(office__in=offices).select_related("office").order_by("-year")
+    for fiscal_year in years:
+        best = current.get(fiscal_year.office_id)
+        is_open = fiscal_year.plan_open or fiscal_year.result_open
+        if best is None or (is_open and not (best.plan_open or best.result_open)):
+            current[fiscal_year.office_id] = fiscal_year
+    return current
+
+
+def home_sheets(*, fiscal_years, departments):
+    """The departments' sheets of those years, each with `sent_back`: its 差戻し/承認取消 events, newest first."""
+    sent_back = (
+        ReviewEvent.objects.filter(action__in=RETURN_ACTIONS)
+        .select_related("actor")
+        .defer("snapshot")  # only the comment is shown; the content can be large
+        .order_by("-created_at", "-pk")
+    )
+    return (
+        GoalSheet.objects.filter(fiscal_year__in=fiscal_years, department__in=departments)
+        .select_related("department", "fiscal_year__office")
+        .prefetch_related(Prefetch("events", queryset=sent_back, to_attr="sent_back"))
+        .order_by("fiscal_year__office__municipality_code", "department__sort_order", "department__code")
+    )
+
+
+def latest_return(sheet, events):
+    """The 差戻し (or 承認取消) among the sheet's events that sent its current phase back, or None."""
+    returns = sorted((e for e in events if e.action in RETURN_ACTIONS), key=lambda e: (e.created_at, e.pk))
+    for phase in (Phase.RESULT, Phase.PLAN):
+        if phase_status(sheet, phase) == SheetStatus.RETURNED:
+            return next((event for event in reversed(returns) if event.phase == phase), None)
+    return None
+
+
+def recent_events(*, departments, limit=10):
+    """The newest workflow steps on the departments' sheets, with who and which sheet."""
+    return (
+        ReviewEvent.objects.filter(sheet__department__in=departments)
+        .select_related("actor", "sheet__department", "sheet__fiscal_year__office")
+        .defer("snapshot")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def sheet_events(sheet):
+    """Every workflow step of the sheet, oldest first, with who took it."""
+    return list(sheet.events.select_related("actor").defer("snapshot").order_by("created_at", "pk"))
+
+
+def sheet_last_saved(sheet):
+    """(who, when) of the newest saved version of the sheet, from its field history; (None, None) if none."""
+    record = sheet.history.select_related("history_user").order_by("-history_date", "-history_id").first()
+    return (record.history_user, record.history_date) if record else (None, None)
+
+
+def sheet_shows_results(sheet) -> bool:
+    """Whether the sheet's page has the result column: once results are being written or may be."""
+    return sheet.result_status != SheetStatus.NOT_STARTED or sheet.fiscal_year.result_open
+
+
+# The public table's row partial (templates/reports/_department_rows.html) reads the attribute
+# names below. goals may not import reports, so the staff pages feed it these look-alikes.
+
+# C0/C1 control characters other than tab and newline: invisible, and never meant.
+_CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+
+
+def _printable(text) -> str:
+    """Text as the public table prints it: newlines normalised, control characters removed."""
+    return str(text or "").replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL_CHARS)
+
+
+def _paragraphs(text):
+    return [line for line in text.split("\n") if line.strip()]
+
+
+@dataclass(frozen=True)
+class RowResult:
+    done: str = ""
+    achievement: str = ""
+    rating: str = ""
+    omitted_reason: str = ""
+
+    @property
+    def done_paragraphs(self):
+        return _paragraphs(self.done)
+
+    @property
+    def achievement_paragraphs(self):
+        return _paragraphs(self.achievement)
+
+
+@dataclass(frozen=True)
+class RowGoal:
+    number: int
+    categories: tuple = ()
+    objective: str = ""
+    actions: str = ""
+    result: RowResult | None = None
+
+    @property
+    def objective_paragraphs(self):
+        return _paragraphs(self.objective)
+
+    @property
+    def actions_paragraphs(self):
+        return _paragraphs(self.actions)
+
+
+@dataclass(frozen=True)
+class RowDepartment:
+    code: str  # the partial builds element ids from it
+    name: str
+    goals: tuple = ()
+
+
+@dataclass(frozen=True)
+class RowTable:
+    with_results: bool
+
+
+def row_result(*, done="", achievement="", rating="", omitted_reason="") -> RowResult:
+    """A result as the table prints it: the omission reason replaces the rest."""
+    if _printable(omitted_reason).strip():
+        return RowResult(omitted_reason=_printable(omitted_reason))
+    return RowResult(done=_printable(done), achievement=_printable(achievement), rating=rating or "")
+
+
+def row_goal(*, number, categories=(), objective="", actions="", result=None) -> RowGoal:
+    """A goal (saved or just typed) as the table prints it."""
+    return RowGoal(number, tuple(categories), _printable(objective), _printable(actions), result)
+
+
+def _saved_result(goal):
+    result = getattr(goal, "result", None)
+    if result is None:
+        return RowResult()
+    return row_result(
+        done=result.done,
+        achievement=result.achievement,
+        rating=result.rating.label if result.rating else "",
+        omitted_reason=result.omitted_reason if result.is_omitted else "",
+    )
+
+
+def sheet_table_department(sheet, with_results, *, goals=None, results=None, anchor="") -> RowDepartment:
+    """The sheet's saved goals as the public table's rows.
+
+    `results` (number -> RowResult) stands in for the saved results, for the results preview;
+    `anchor` keeps element ids unique when one page shows the sheet twice.
+    """
+    goals = sheet_goals(sheet) if goals is None else goals
+    rows = [
+        row_goal(
+            number=goal.number,
+            categories=[c.name for c in sorted(goal.categories.all(), key=lambda c: (c.sort_order, c.name))],
+            objective=goal.objective,
+            actions=goal.actions,
+            result=_row_result_for(goal, results) if with_results else None,
+        )
+        for goal in goals
+    ]
+    return table_department(sheet, rows, anchor=anchor)
+
+
+def _row_result_for(goal, results):
+    if results is None:
+        return _saved_result(goal)
+    return results.get(goal.number, RowResult())
+
+
+def table_department(sheet, goals, *, anchor="") -> RowDepartment:
+    """The sheet's department with these rows (saved or typed), in number order."""
+    code = f"{sheet.department.code}{anchor}"
+    return RowDepartment(code, _printable(sheet.department.name), tuple(sorted(goals, key=lambda g: g.number)))

@@ -1,0 +1,308 @@
+"""Editors' pages: the staff home, a sheet, its goals and results, the live preview and 提出.
+
+Views stay thin: they fetch through the user's access (goals.views.common), validate with
+goals.forms, change state only through goals.services and read through goals.selectors.
+"""
+
+from functools import partial
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from departments.permissions import get_access
+from goals import selectors
+from goals.forms import VersionForm, plan_forms, result_forms
+from goals.models import Phase, SheetStatus
+from goals.services import (
+    GoalsError,
+    StaleSheetError,
+    sheet_save_plan,
+    sheet_save_results,
+    sheet_submit,
+)
+from goals.views.common import domain_error, get_phase, get_sheet
+
+
+def _sheet_kwargs(sheet):
+    return {"office": sheet.fiscal_year.office.slug, "year": sheet.fiscal_year.year, "code": sheet.department.code}
+
+
+def _to_sheet(sheet):
+    return redirect("goals:sheet", **_sheet_kwargs(sheet))
+
+
+# --- Home -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def home(request):
+    """Per office: the current year and its deadlines, the user's sheets and what to do next."""
+    access = get_access(request)
+    offices = access.offices()
+    years = selectors.current_fiscal_years(offices)
+    departments = [m.department for m in access.memberships]
+    sheets = selectors.home_sheets(fiscal_years=years.values(), departments=departments)
+    today = timezone.localdate()
+    context = {
+        "offices": [_home_office(access, office, years.get(office.pk), sheets, today) for office in offices],
+        "events": selectors.recent_events(departments=departments),
+    }
+    return render(request, "staff/home.html", context)
+
+
+def _home_office(access, office, fiscal_year, sheets, today):
+    """One office's block of the home page."""
+    own = [sheet for sheet in sheets if fiscal_year and sheet.fiscal_year_id == fiscal_year.pk]
+    return {
+        "office": office,
+        "fiscal_year": fiscal_year,
+        "phases": selectors.fiscal_year_phases(fiscal_year, today=today) if fiscal_year else [],
+        "sheets": [_home_sheet(access, sheet) for sheet in own],
+        "can_view_dashboard": access.has("office.view", office=office),
+        "can_manage_years": access.has("year.manage", office=office),
+    }
+
+
+def _home_sheet(access, sheet):
+    can_edit = access.has("sheet.edit", office=sheet.fiscal_year.office, department=sheet.department)
+    return {
+        "sheet": sheet,
+        "next": selectors.next_step(sheet, can_edit=can_edit),
+        "returned": selectors.latest_return(sheet, sheet.sent_back),
+    }
+
+
+# --- The sheet --------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def sheet_detail(request, office, year, code):
+    """The sheet as it will be published, its status, its history and the steps the user may take."""
+    sheet = get_sheet(request, office, year, code)
+    access = get_access(request)
+    office_obj = sheet.fiscal_year.office
+    events = selectors.sheet_events(sheet)
+    with_results = selectors.sheet_shows_results(sheet)
+    context = {
+        "sheet": sheet,
+        "fiscal_year": sheet.fiscal_year,
+        "table": selectors.RowTable(with_results=with_results),
+        "department": selectors.sheet_table_department(sheet, with_results),
+        "events": events,
+        "returned": selectors.latest_return(sheet, events),
+        "returned_phases": {event.phase for event in events if event.action in selectors.RETURN_ACTIONS},
+        "actions": selectors.sheet_actions(
+            sheet,
+            can_edit=access.has("sheet.edit", office=office_obj, department=sheet.department),
+            can_review=access.has("sheet.review", office=office_obj, department=sheet.department),
+        ),
+        "SheetStatus": SheetStatus,
+        "Phase": Phase,
+    }
+    return render(request, "staff/sheet_detail.html", context)
+
+
+# --- 目標設定 -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_edit(request, office, year, code):
+    """The goals form: 保存 (下書き) or 保存して提出. Whatever happens, what was typed stays."""
+    sheet = get_sheet(request, office, year, code, "sheet.edit")
+    refusal = selectors.plan_edit_refusal(sheet)
+    if request.method == "GET" and refusal:
+        messages.info(request, refusal)
+        return _to_sheet(sheet)
+    data = request.POST if request.method == "POST" else None
+    version_form, formset = plan_forms(sheet, selectors.sheet_goals(sheet), data)
+    rerender = partial(_render_plan, request, sheet, version_form, formset)
+    if data is None:
+        return rerender()
+
+    def save(version):
+        return sheet_save_plan(sheet=sheet, goals=formset.goal_inputs(), expected_version=version, by=request.user)
+
+    saved, problem = _save(version_form, formset, refusal, save)
+    if saved is None:
+        return rerender(**problem)
+    return _after_save(request, saved, Phase.PLAN, "goals:plan_edit")
+
+
+def _save(version_form, formset, refusal, save):
+    """The POST of an editing page: (saved sheet, None), or (None, what to show above the typed input)."""
+    if refusal:
+        return None, {"error": refusal}
+    if not (version_form.is_valid() and formset.is_valid()):
+        return None, {}
+    try:
+        return save(version_form.cleaned_data["version"]), None
+    except StaleSheetError as error:
+        return None, {"error": str(error), "stale": error.sheet}
+    except GoalsError as error:
+        return None, {"error": str(error)}
+
+
+def _render_plan(request, sheet, version_form, formset, *, error="", stale=None):
+    context = {
+        **_edit_context(sheet, version_form, formset, error=error, stale=stale, with_results=False),
+        "preview_department": _plan_preview(sheet, formset),
+        "max_goals": sheet.fiscal_year.max_goals,
+    }
+    return render(request, "staff/plan_edit.html", context)
+
+
+def _edit_context(sheet, version_form, formset, *, error, stale, with_results):
+    """What the plan and results pages share: the sheet, the forms, the errors, the other person's save."""
+    context = {
+        "sheet": sheet,
+        "fiscal_year": sheet.fiscal_year,
+        "version_form": version_form,
+        "formset": formset,
+        "error": error,
+        "error_links": (formset.error_summary() if formset.is_bound else []) + version_form.error_links(),
+        "table": selectors.RowTable(with_results=with_results),
+    }
+    if stale is not None:
+        saved_by, saved_at = selectors.sheet_last_saved(stale)
+        context["stale"] = {
+            "department": selectors.sheet_table_department(stale, with_results, anchor="-current"),
+            "by": saved_by,
+            "at": saved_at,
+        }
+    return context
+
+
+def _after_save(request, sheet, phase, edit_view):
+    """After 保存: back to the sheet. After 保存して提出: submit the version just saved."""
+    if request.POST.get("action") != "submit":
+        messages.success(request, "下書きを保存しました。")
+        return _to_sheet(sheet)
+    try:
+        sheet_submit(sheet=sheet, phase=phase, by=request.user, expected_version=sheet.version)
+    except GoalsError as error:
+        messages.error(request, f"下書きは保存しましたが、提出できませんでした。{error}")
+        return redirect(edit_view, **_sheet_kwargs(sheet))
+    messages.success(request, "保存して提出しました。総務課の承認をお待ちください。")
+    return _to_sheet(sheet)
+
+
+# --- 実績報告 -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def results_edit(request, office, year, code):
+    """The results form, one block per approved goal: 保存 (下書き) or 保存して提出."""
+    sheet = get_sheet(request, office, year, code, "sheet.edit")
+    refusal = selectors.results_edit_refusal(sheet)
+    if request.method == "GET" and refusal:
+        messages.info(request, refusal)
+        return _to_sheet(sheet)
+    data = request.POST if request.method == "POST" else None
+    goals = selectors.sheet_goals(sheet)
+    version_form, formset = result_forms(sheet, goals, sheet.fiscal_year.rating_levels.all(), data)
+    rerender = partial(_render_results, request, sheet, version_form, formset)
+    if data is None:
+        return rerender()
+
+    def save(version):
+        return sheet_save_results(sheet=sheet, results=formset.result_inputs(), expected_version=version, by=request.user)
+
+    saved, problem = _save(version_form, formset, refusal, save)
+    if saved is None:
+        return rerender(**problem)
+    return _after_save(request, saved, Phase.RESULT, "goals:results_edit")
+
+
+def _render_results(request, sheet, version_form, formset, *, error="", stale=None):
+    context = {
+        **_edit_context(sheet, version_form, formset, error=error, stale=stale, with_results=True),
+        "preview_department": _results_preview(sheet, formset),
+    }
+    return render(request, "staff/results_edit.html", context)
+
+
+# --- Preview and 提出 --------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def preview(request, office, year, code):
+    """The typed (unsaved) goals or results as the public table's rows. Writes nothing."""
+    sheet = get_sheet(request, office, year, code)
+    goals = selectors.sheet_goals(sheet)
+    with_results = request.POST.get("phase") == Phase.RESULT
+    if with_results:
+        _, formset = result_forms(sheet, goals, sheet.fiscal_year.rating_levels.all(), request.POST)
+        department = _results_preview(sheet, formset)
+    else:
+        _, formset = plan_forms(sheet, goals, request.POST)
+        department = _plan_preview(sheet, formset)
+    context = {"table": selectors.RowTable(with_results=with_results), "department": department}
+    return render(request, "staff/_editor_preview_table.html", context)
+
+
+def _plan_preview(sheet, formset):
+    """The typed goals as the public table's rows."""
+    rows = [selectors.row_goal(**goal) for goal in formset.typed_goals()]
+    return selectors.table_department(sheet, rows, anchor="-preview")
+
+
+def _results_preview(sheet, formset):
+    """The approved goals with the typed results as the public table's rows."""
+    typed = {number: selectors.row_result(**result) for number, result in formset.typed_results().items()}
+    return selectors.sheet_table_department(sheet, True, goals=formset.goals, results=typed, anchor="-preview")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submit(request, office, year, code, phase):
+    """提出: GET says what will happen; POST submits the version the page was opened at, once."""
+    phase = get_phase(phase)
+    sheet = get_sheet(request, office, year, code, "sheet.edit")
+    if request.method == "POST":
+        return _submit(request, sheet, phase)
+    refusal = selectors.submit_refusal(sheet, phase)
+    if refusal:
+        messages.info(request, refusal)
+        return _to_sheet(sheet)
+    context = {
+        "sheet": sheet,
+        "fiscal_year": sheet.fiscal_year,
+        "phase": phase,
+        "subject": "目標" if phase == Phase.PLAN else "実績",
+        "is_resubmission": selectors.phase_status(sheet, phase) == SheetStatus.RETURNED,
+        "version_form": VersionForm(initial={"version": sheet.version}),
+        "table": selectors.RowTable(with_results=phase == Phase.RESULT),
+        "department": selectors.sheet_table_department(sheet, phase == Phase.RESULT),
+    }
+    return render(request, "staff/submit_confirm.html", context)
+
+
+def _submit(request, sheet, phase):
+    form = VersionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "画面の情報が正しくありません。もう一度お試しください。")
+        return _to_sheet(sheet)
+    try:
+        sheet_submit(sheet=sheet, phase=phase, by=request.user, expected_version=form.cleaned_data["version"])
+    except StaleSheetError as error:
+        domain_error(request, _stale_submit_message(error, phase))
+    except GoalsError as error:
+        domain_error(request, error)
+    else:
+        messages.success(request, "提出しました。総務課の承認をお待ちください。")
+    return _to_sheet(sheet)
+
+
+def _stale_submit_message(error, phase):
+    # A double click sends the same version twice; the first submitted it, so say just that.
+    if selectors.phase_status(error.sheet, phase) == SheetStatus.SUBMITTED:
+        return "このシートは既に提出されています。"
+    return str(error)
