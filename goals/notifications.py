@@ -5,6 +5,7 @@ from django.core.mail import send_mass_mail
 from django.urls import reverse
 
 from departments.models import Membership, Role
+from departments.people import person_name
 from goals.models import EventAction
 
 
@@ -37,7 +38,7 @@ def sheet_event(event):
         f"{sheet.fiscal_year.office} {sheet.fiscal_year.full_label}",
         f"部署: {sheet.department}",
         f"段階: {event.get_phase_display()}",
-        f"操作: {event.get_action_display()} ({event.actor.get_full_name() if event.actor else 'システム'})",
+        f"操作: {event.get_action_display()} ({person_name(event.actor)})",
     ]
     if event.comment:
         lines += ["", "コメント:", event.comment]

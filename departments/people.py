@@ -1,16 +1,11 @@
-"""Template filters for the staff pages."""
-
-from django import template
-
-register = template.Library()
+"""How people are named on screen and in mail."""
 
 
-@register.filter
 def person_name(user):
     """A person as Japanese staff write it, family name first (企画 進).
 
     Django's get_full_name() puts the given name first, which reads wrong in Japanese. Without a
-    name the login name is shown; without a user (an import) the step was the system's.
+    name the login name is shown; without a user (an import, a command) the step was the system's.
     """
     if user is None:
         return "システム"
