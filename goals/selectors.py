@@ -31,24 +31,44 @@ def sheets_with_content(*, fiscal_year):
     )
 
 
+def content_entry(*, number, categories, objective, actions, result=None):
+    """One goal in the plain-data shape of sheet_content; result is a result_entry() or None."""
+    return {
+        "number": number,
+        "categories": sorted(categories),
+        "objective": objective,
+        "actions": actions,
+        "result": result,
+    }
+
+
+def result_entry(*, done, achievement, rating, omitted_reason):
+    return {
+        "done": done,
+        "achievement": achievement,
+        "rating": rating,
+        "is_omitted": bool(omitted_reason),
+        "omitted_reason": omitted_reason,
+    }
+
+
 def goal_content(goal):
     """A goal's text, tags and result as plain data, for snapshots and comparisons."""
     result = getattr(goal, "result", None)
-    return {
-        "number": goal.number,
-        "categories": sorted(c.name for c in goal.categories.all()),
-        "objective": goal.objective,
-        "actions": goal.actions,
-        "result": None
+    return content_entry(
+        number=goal.number,
+        categories=[c.name for c in goal.categories.all()],
+        objective=goal.objective,
+        actions=goal.actions,
+        result=None
         if result is None
-        else {
-            "done": result.done,
-            "achievement": result.achievement,
-            "rating": result.rating.label if result.rating else None,
-            "is_omitted": result.is_omitted,
-            "omitted_reason": result.omitted_reason,
-        },
-    }
+        else result_entry(
+            done=result.done,
+            achievement=result.achievement,
+            rating=result.rating.label if result.rating else None,
+            omitted_reason=result.omitted_reason if result.is_omitted else "",
+        ),
+    )
 
 
 def sheet_content(sheet, goals=None):

@@ -14,7 +14,7 @@ from goals.models import (
     ReviewEvent,
     SheetStatus,
 )
-from goals.selectors import sheet_content
+from goals.selectors import content_entry, result_entry, sheet_content
 from goals.services.errors import GoalsError
 
 
@@ -46,21 +46,20 @@ class SheetData:
 
 def _goal_data_content(goal):
     result = goal.result
-    return {
-        "number": goal.number,
-        "categories": sorted(goal.categories),
-        "objective": goal.objective,
-        "actions": goal.actions,
-        "result": None
+    return content_entry(
+        number=goal.number,
+        categories=goal.categories,
+        objective=goal.objective,
+        actions=goal.actions,
+        result=None
         if result is None
-        else {
-            "done": result.done,
-            "achievement": result.achievement,
-            "rating": result.rating,
-            "is_omitted": bool(result.omitted_reason),
-            "omitted_reason": result.omitted_reason,
-        },
-    }
+        else result_entry(
+            done=result.done,
+            achievement=result.achievement,
+            rating=result.rating,
+            omitted_reason=result.omitted_reason,
+        ),
+    )
 
 
 def category_get_or_create(*, office, name):
