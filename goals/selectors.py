@@ -395,6 +395,8 @@ class SheetActions:
     submit_results: bool = False
     review_plan: bool = False  # 承認 / 差戻し
     review_results: bool = False
+    approve_plan: bool = False  # 承認 itself: never by the person who submitted
+    approve_results: bool = False
     reopen_plan: bool = False  # 承認取消
     reopen_results: bool = False
 
@@ -403,10 +405,21 @@ class SheetActions:
         return any(getattr(self, name) for name in self.__dataclass_fields__)
 
 
-def sheet_actions(sheet, *, can_edit: bool, can_review: bool) -> SheetActions:
-    """Which workflow steps this person may start on the sheet now."""
+def own_submissions(events, user):
+    """The phases whose latest 提出 (in these time-ordered events) was made by this user."""
+    latest = {}
+    for event in events:
+        if event.action == EventAction.SUBMIT:
+            latest[event.phase] = event.actor_id
+    return frozenset(phase for phase, actor_id in latest.items() if actor_id == user.pk)
+
+
+def sheet_actions(sheet, *, can_edit: bool, can_review: bool, own=frozenset()) -> SheetActions:
+    """Which workflow steps this person may start on the sheet now (own: phases they submitted)."""
     plan, result = sheet.plan_status, sheet.result_status
     return SheetActions(
+        approve_plan=can_review and plan == SheetStatus.SUBMITTED and Phase.PLAN not in own,
+        approve_results=can_review and result == SheetStatus.SUBMITTED and Phase.RESULT not in own,
         edit_plan=can_edit and plan_edit_refusal(sheet) is None,
         edit_results=can_edit and results_edit_refusal(sheet) is None,
         submit_plan=can_edit and submit_refusal(sheet, Phase.PLAN) is None,

@@ -100,6 +100,7 @@ def sheet_detail(request, office, year, code):
             sheet,
             can_edit=access.has("sheet.edit", office=office_obj, department=sheet.department),
             can_review=access.has("sheet.review", office=office_obj, department=sheet.department),
+            own=selectors.own_submissions(events, request.user),
         ),
         "SheetStatus": SheetStatus,
         "Phase": Phase,
@@ -169,6 +170,9 @@ def _edit_context(sheet, version_form, formset, *, error, stale, with_results):
         "table": selectors.RowTable(with_results=with_results),
     }
     if stale is not None:
+        # The person has now seen the other version: their next save is a deliberate one and goes
+        # through; a further save by someone else in the meantime is caught again.
+        context["version_form"] = VersionForm(initial={"version": stale.version})
         saved_by, saved_at = selectors.sheet_last_saved(stale)
         context["stale"] = {
             "department": selectors.sheet_table_department(stale, with_results, anchor="-current"),

@@ -378,8 +378,15 @@ def test_a_stale_save_keeps_the_typed_text_and_shows_the_other_persons(editor, s
     assert_refused(second, before, sheet, "他の人が更新しました", "自分が入力していた目標", "同僚が先に保存した目標")
     body = text(second)
     assert "同僚 花子" in body
-    assert f'name="version" value="{opened_at}"' in body  # re-saving blindly is refused again
     assert "最新の内容を読み込み直す" in body
+    # Having seen the colleague's version, the person saves deliberately and it goes through.
+    sheet.refresh_from_db()
+    assert f'name="version" value="{sheet.version}"' in body
+    third = client_for(editor).post(
+        url("goals:plan_edit", sheet), plan_data(sheet, [{"objective": "自分が入力していた目標"}], version=sheet.version)
+    )
+    assert third.status_code == 302
+    assert sheet_content(sheet)["goals"][0]["objective"] == "自分が入力していた目標"
 
 
 def test_a_missing_version_is_refused(editor, sheet):
