@@ -1,9 +1,12 @@
 """Publications: immutable, versioned releases of a year's table and their stored files."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
+from django.utils import timezone
 
 from goals.models import FiscalYear
 
@@ -32,7 +35,14 @@ class Publication(models.Model):
 
     The table is frozen in `table` when 公表 is requested; the files are rendered from it in the
     background, and only when all are stored does the version become PUBLISHED (and public).
+    Versions are numbered per fiscal year across both kinds (第1版 目標, 第2版 目標と実績, 第3版 a
+    correction …), so /reports/<office>/<year>/v<n>/ names exactly one of them.
     """
+
+    # A version waiting or rendering that has not moved for this long is taken to be lost (a
+    # worker that died or never ran) and may be retried. Rendering a whole city takes well under
+    # a minute, and each finished file moves `updated_at`.
+    STALE_AFTER = timedelta(minutes=10)
 
     fiscal_year = models.ForeignKey(
         FiscalYear, on_delete=models.PROTECT, related_name="publications", verbose_name="年度"
@@ -56,13 +66,17 @@ class Publication(models.Model):
     note = models.TextField("訂正内容", blank=True, max_length=1000)
     error = models.TextField("エラー", blank=True)
     table = models.JSONField("公表時の表", default=dict, help_text="公表操作の時点の内容")
+    attempt = models.PositiveSmallIntegerField(
+        "作成の試行回数", default=0, help_text="ファイル作成を始めるたびに増えます"
+    )
+    updated_at = models.DateTimeField("最終更新日時", auto_now=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "公表"
-        ordering = ["fiscal_year", "kind", "-version"]
+        ordering = ["fiscal_year", "-version"]
         constraints = [
             models.UniqueConstraint(
-                fields=["fiscal_year", "kind", "version"], name="publication_unique_version"
+                fields=["fiscal_year", "version"], name="publication_unique_version_per_year"
             ),
             models.CheckConstraint(condition=models.Q(version__gte=1), name="publication_version_positive"),
             models.CheckConstraint(
@@ -75,17 +89,48 @@ class Publication(models.Model):
                 condition=~models.Q(status=PublicationStatus.PUBLISHED) | models.Q(published_at__isnull=False),
                 name="publication_published_has_date",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(status=PublicationStatus.PUBLISHED) | models.Q(progress=100),
+                name="publication_published_is_complete",
+            ),
         ]
         indexes = [models.Index(fields=["fiscal_year", "kind", "status", "-version"])]
 
     def __str__(self):
         return f"{self.fiscal_year} {self.get_kind_display()} 第{self.version}版"
 
+    @property
+    def is_published(self):
+        return self.status == PublicationStatus.PUBLISHED
+
+    @property
+    def is_finished(self):
+        """Whether nothing more will happen to it without someone acting (published or failed)."""
+        return self.status in (PublicationStatus.PUBLISHED, PublicationStatus.FAILED)
+
+    def is_stale(self, now=None):
+        """Waiting or rendering, but not moved for STALE_AFTER: its worker is taken to be lost."""
+        now = now or timezone.now()
+        return (
+            self.status in (PublicationStatus.PENDING, PublicationStatus.RENDERING)
+            and self.updated_at < now - self.STALE_AFTER
+        )
+
+    @property
+    def can_retry(self):
+        """A failed version, or one whose worker was lost, may be rendered again."""
+        return self.status == PublicationStatus.FAILED or self.is_stale()
+
+
+def artifact_name(publication, attempt, filename):
+    """Where an attempt stores a file. Each attempt has its own folder, so a lost worker that
+    wakes up late can never write over the files of the attempt that was published."""
+    fy = publication.fiscal_year
+    return f"publications/{fy.office.slug}/{fy.year}/v{publication.version}/attempt-{attempt}/{filename}"
+
 
 def _artifact_path(instance, filename):
-    pub = instance.publication
-    fy = pub.fiscal_year
-    return f"publications/{fy.office.slug}/{fy.year}/{pub.kind}/v{pub.version}/{filename}"
+    return artifact_name(instance.publication, instance.publication.attempt, filename)
 
 
 class PublicationFile(models.Model):

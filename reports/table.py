@@ -5,7 +5,7 @@ exporters never touch the database themselves.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from goals.models import FiscalYear, SheetStatus
 from goals.selectors import sheets_with_content
@@ -100,6 +100,51 @@ class PublicTable:
     @property
     def goal_count(self):
         return sum(len(d.goals) for d in self.departments)
+
+    def to_json(self) -> dict:
+        """The table as plain JSON data (dicts, lists, str, int, bool): what a publication freezes."""
+        return _plain(asdict(self))
+
+    @classmethod
+    def from_json(cls, data: dict) -> "PublicTable":
+        """The table that to_json() gave this data for, equal to the original."""
+        return cls(
+            **{
+                **data,
+                "policy": tuple(data["policy"]),
+                "departments": tuple(_department_from_json(d) for d in data["departments"]),
+            }
+        )
+
+
+def _plain(value):
+    """JSON's own types only: tuples become lists and str subclasses (TextChoices) plain str."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _department_from_json(data) -> TableDepartment:
+    return TableDepartment(
+        code=data["code"],
+        name=data["name"],
+        goals=tuple(_goal_from_json(goal) for goal in data["goals"]),
+    )
+
+
+def _goal_from_json(data) -> TableGoal:
+    result = data["result"]
+    return TableGoal(
+        number=data["number"],
+        categories=tuple(data["categories"]),
+        objective=data["objective"],
+        actions=data["actions"],
+        result=TableResult(**result) if result is not None else None,
+    )
 
 
 def build_table(fiscal_year: FiscalYear, kind: str) -> PublicTable:

@@ -1,45 +1,86 @@
-"""Public pages: the front page, a year's table and its downloads."""
+"""Public pages: the front page and the published files of each year.
 
-from django.http import Http404, HttpResponse
+A year's page and its downloads are the files stored when the version was published, served as
+they are (never rendered on request), with the SHA-256 as ETag and the publication date as
+Last-Modified so that browsers and caches can ask "has it changed?" and get a 304.
+"""
+
+from pathlib import PurePosixPath
+
+from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
+from reports import selectors
 from reports.exporters import get_exporter
-from reports.selectors import complete_kind, public_fiscal_year, public_offices
-from reports.table import DATA_COLUMNS, build_table
+from reports.models import FileFormat
+
+# An earlier version never changes, so caches may keep it; the year's own URLs move to the
+# next version when a correction is published, so caches must ask each time.
+ARCHIVE_MAX_AGE = 24 * 60 * 60
 
 
 @require_safe
 def home(request):
-    """The public front page: offices and their fiscal years."""
-    return render(request, "reports/home.html", {"offices": public_offices()})
-
-
-def _public_table(office, year):
-    fiscal_year = public_fiscal_year(office_slug=office, year=year)
-    kind = complete_kind(fiscal_year) if fiscal_year else None
-    if kind is None:
-        raise Http404("この年度の表は公表されていません。")
-    return build_table(fiscal_year, kind)
+    """The public front page: offices and their published fiscal years."""
+    return render(request, "reports/home.html", {"offices": selectors.public_offices()})
 
 
 @require_safe
 def year_table(request, office, year):
-    """The year's table as the accessible HTML page."""
-    return render(request, "reports/year.html", {"table": _public_table(office, year)})
+    """The year's page, as the version the public sees published it."""
+    stored = selectors.current_file(office_slug=office, year=year, fmt=FileFormat.HTML)
+    return _serve(request, stored)
 
 
 @require_safe
 def download(request, office, year, fmt):
-    """The year's table as a file (PDF, XLSX or CSV)."""
-    table = _public_table(office, year)
-    exporter = get_exporter(fmt)
-    response = HttpResponse(exporter.render(table), content_type=exporter.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{exporter.filename(table)}"'
-    return response
+    """The year's table as a file (PDF, XLSX or CSV) of the version the public sees."""
+    return _serve(request, selectors.current_file(office_slug=office, year=year, fmt=fmt))
 
 
 @require_safe
-def data_dictionary(request):
-    """What each CSV column means, and the licence the data is published under."""
-    return render(request, "reports/data_dictionary.html", {"columns": DATA_COLUMNS})
+def version_page(request, office, year, version):
+    """An earlier (or the current) version's page, exactly as it was published."""
+    stored = selectors.version_file(office_slug=office, year=year, version=version, fmt=FileFormat.HTML)
+    return _serve(request, stored, archived=True)
+
+
+@require_safe
+def version_download(request, office, year, version, fmt):
+    """A file of one version, byte for byte as it was published."""
+    stored = selectors.version_file(office_slug=office, year=year, version=version, fmt=fmt)
+    return _serve(request, stored, archived=True)
+
+
+def _serve(request, stored, *, archived=False):
+    """The stored file, or 304 when the client has it already; 404 for anything unpublished."""
+    if stored is None:
+        raise Http404("この年度の表は公表されていません。")
+    etag = f'"{stored.sha256}"'
+    last_modified = int(stored.publication.published_at.timestamp())
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        response = _file_response(stored)
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    if archived:
+        patch_cache_control(response, public=True, max_age=ARCHIVE_MAX_AGE)
+    else:
+        patch_cache_control(response, public=True, no_cache=True)
+    return response
+
+
+def _file_response(stored):
+    content_type = get_exporter(stored.format).content_type
+    if stored.format == FileFormat.HTML:
+        return FileResponse(stored.file.open("rb"), content_type=content_type)
+    # The name the file was stored under is the name the exporter gave it (table-…-result.pdf).
+    return FileResponse(
+        stored.file.open("rb"),
+        content_type=content_type,
+        as_attachment=True,
+        filename=PurePosixPath(stored.file.name).name,
+    )

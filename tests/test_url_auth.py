@@ -11,6 +11,17 @@ PUBLIC = {
     "reports:table_xlsx",
     "reports:table_csv",
     "reports:data_dictionary",
+    # Search, statistics and the all-years CSV read only published rows; the accessibility
+    # statement is about the public pages and is read by the public.
+    "reports:search",
+    "reports:stats",
+    "reports:opendata_all_csv",
+    "reports:accessibility",
+    # Earlier published versions, each kept downloadable as it was (a correction is a new version).
+    "reports:version",
+    "reports:version_pdf",
+    "reports:version_xlsx",
+    "reports:version_csv",
     # django.contrib.auth: logging in and resetting a forgotten password
     "login",
     "logout",
@@ -28,6 +39,8 @@ SAMPLE_KWARGS = {
     "uidb64": "MQ",
     "token": "set-password",
     "fmt": "pdf",
+    "version": "1",
+    "kind": "plan",
 }
 
 

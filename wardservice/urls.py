@@ -10,6 +10,8 @@ admin.site.index_title = "システム管理"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("staff/search/", include("reports.urls_search")),
+    path("staff/", include("reports.urls_staff")),
     path("staff/", include("goals.urls")),
     path("", home, name="home"),
     path("", include("reports.urls")),

@@ -4,7 +4,16 @@ import pytest
 from django.core import mail
 
 from departments.models import Department, Role
-from goals.models import Category, EventAction, FiscalYear, GoalSheet, Phase, RatingLevel, ReviewEvent, SheetStatus
+from goals.models import (
+    Category,
+    EventAction,
+    FiscalYear,
+    GoalSheet,
+    Phase,
+    RatingLevel,
+    ReviewEvent,
+    SheetStatus,
+)
 from goals.selectors import sheet_content
 from goals.services import (
     GoalInput,

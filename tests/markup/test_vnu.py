@@ -1,9 +1,12 @@
-"""The public pages are valid HTML according to the Nu Html Checker (vnu.jar)."""
+"""The public pages and the 公表 pages are valid HTML according to the Nu Html Checker (vnu.jar)."""
 
 import pytest
 from django.urls import reverse
 
+from departments.models import Department, Role
+from tests.factories import MembershipFactory
 from tests.markup.vnu import check, format_messages, missing_tools
+from tests.reports.publishing import publish, use_tmp_media
 
 # A document the checker must reject: proves it really ran on our files.
 BROKEN = "(broken document)"
@@ -27,13 +30,21 @@ def vnu():
     return check
 
 
-def test_public_pages_are_valid_html(client, seed_year, vnu):
+@pytest.fixture
+def published_seed(seed_year, settings, tmp_path):
+    """The seed year, published: its page is the HTML stored at 公表."""
+    use_tmp_media(settings, tmp_path)
+    publish(seed_year)
+    return seed_year
+
+
+def test_public_pages_are_valid_html(client, published_seed, vnu):
     documents = {}
     for url in public_urls():
         response = client.get(url)
         assert response.status_code == 200, url
         assert response["Content-Type"] == "text/html; charset=utf-8", url
-        documents[url] = response.content
+        documents[url] = response.getvalue()
     documents[BROKEN] = BROKEN_HTML
 
     results = vnu(documents)
@@ -47,4 +58,19 @@ def test_public_pages_are_valid_html(client, seed_year, vnu):
             errors[url] = [m for m in messages if m.is_error]
     assert not errors, "vnu.jar found errors:\n" + "\n".join(
         f"{url}\n{format_messages(messages)}" for url, messages in errors.items()
+    )
+
+
+def test_publishing_pages_are_valid_html(client, published_seed, vnu):
+    department = Department.objects.filter(office__slug="nakahara").first()
+    client.force_login(MembershipFactory(department=department, role=Role.APPROVER).user)
+    urls = [
+        reverse("publishing:overview", kwargs={"office": "nakahara", "year": 2020}),
+        reverse("publishing:progress", kwargs={"office": "nakahara", "year": 2020, "version": 1}),
+    ]
+    documents = {url: client.get(url).content for url in urls}
+
+    errors = {url: [m for m in messages if m.is_error] for url, messages in vnu(documents).items()}
+    assert not any(errors.values()), "vnu.jar found errors:\n" + "\n".join(
+        f"{url}\n{format_messages(messages)}" for url, messages in errors.items() if messages
     )

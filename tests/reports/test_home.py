@@ -1,23 +1,31 @@
 import pytest
 from django.urls import reverse
 
-from reports.models import Publication
+from tests.reports.publishing import publish, use_tmp_media
 
 
-def test_home_lists_offices_and_years(client, seed_year, django_assert_max_num_queries):
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    use_tmp_media(settings, tmp_path)
+
+
+def test_home_lists_offices_and_published_years(client, seed_year, django_assert_max_num_queries):
+    publish(seed_year)
     with django_assert_max_num_queries(3):
         response = client.get(reverse("home"))
     assert response.status_code == 200
     body = response.content.decode()
     assert '<html lang="ja">' in body
     assert "中原区役所" in body
-    assert "令和2年度 (2020年度)" in body
-    assert "公表準備中" in body
+    assert '<a href="/reports/nakahara/2020/">令和2年度 (2020年度)</a>' in body
+    assert "(目標と実施結果)" in body
 
 
-def test_published_year_is_not_marked_pending(client, seed_year):
-    Publication.objects.create(fiscal_year=seed_year, kind="result", version=1, published_at="2021-06-30T10:00+09:00")
-    assert "公表準備中" not in client.get(reverse("home")).content.decode()
+def test_unpublished_years_are_not_listed(client, seed_year):
+    body = client.get(reverse("home")).content.decode()
+    assert "中原区役所" in body
+    assert "令和2年度" not in body
+    assert "公表されている年度はまだありません" in body
 
 
 @pytest.mark.django_db

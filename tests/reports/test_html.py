@@ -1,4 +1,4 @@
-"""The public year page: the seed's text in order, escaped user text, constant queries."""
+"""The public year page, as published: the seed's text in order, escaped user text, constant queries."""
 
 import html
 import re
@@ -11,8 +11,21 @@ from django.urls import reverse
 from goals.models import GoalSheet, SheetStatus
 from reports.table import build_table
 from tests.reports.helpers import HOSTILE_TEXTS, approved_year
+from tests.reports.publishing import publish, use_tmp_media
 
 WS = re.compile(r"\s+")
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    use_tmp_media(settings, tmp_path)
+
+
+@pytest.fixture
+def published_seed(seed_year):
+    """The seed year, published (目標と実績) through the publishing service and its task."""
+    publish(seed_year)
+    return seed_year
 
 
 def visible_text(body: str) -> str:
@@ -25,11 +38,11 @@ def year_url(office="nakahara", year=2020):
     return reverse("reports:year", kwargs={"office": office, "year": year})
 
 
-def test_every_paragraph_appears_in_order(client, seed_year):
-    body = client.get(year_url()).content.decode()
+def test_every_paragraph_appears_in_order(client, published_seed):
+    body = client.get(year_url()).getvalue().decode()
     text = visible_text(body)
     position = 0
-    for department in build_table(seed_year, "result").departments:
+    for department in build_table(published_seed, "result").departments:
         position = text.index(WS.sub("", department.name), position)
         for goal in department.goals:
             for chunk in (*goal.objective_paragraphs, *goal.actions_paragraphs,
@@ -39,8 +52,8 @@ def test_every_paragraph_appears_in_order(client, seed_year):
                     position = text.index(WS.sub("", chunk), position)
 
 
-def test_page_structure(client, seed_year):
-    body = client.get(year_url()).content.decode()
+def test_page_structure(client, published_seed):
+    body = client.get(year_url()).getvalue().decode()
     assert '<html lang="ja">' in body
     assert "<caption>令和2年度 中原区役所サービス向上目標</caption>" in body
     assert '<a class="skip-link" href="#main">' in body
@@ -53,22 +66,23 @@ def test_page_structure(client, seed_year):
     assert "cdn" not in body.lower()
 
 
-def test_tags_sit_on_their_own_line_above_the_text(client, seed_year):
-    body = client.get(year_url()).content.decode()
+def test_tags_sit_on_their_own_line_above_the_text(client, published_seed):
+    body = client.get(year_url()).getvalue().decode()
     row = re.search(r'id="dept-[^"]+-goal-1">(?:(?!</tr>).)*?地域ケア推進課.*?</tr>', body, re.S)
     assert row
     assert '<p class="categories"><span class="category">電話</span><span class="category">対面</span></p>' in body
 
 
-def test_omitted_results_print_their_reason(client, seed_year):
-    body = client.get(year_url()).content.decode()
+def test_omitted_results_print_their_reason(client, published_seed):
+    body = client.get(year_url()).getvalue().decode()
     assert body.count('<p class="omitted">※新型コロナウイルス感染症対応状況を踏まえ、総括を省略とします</p>') == 3
 
 
 def test_plan_only_year_leaves_the_result_column_out(client, db):
     fiscal_year = approved_year(departments=2)
     GoalSheet.objects.filter(fiscal_year=fiscal_year).update(result_status=SheetStatus.NOT_STARTED)
-    body = client.get(year_url(fiscal_year.office.slug, fiscal_year.year)).content.decode()
+    publish(fiscal_year, "plan")
+    body = client.get(year_url(fiscal_year.office.slug, fiscal_year.year)).getvalue().decode()
     assert "目標及び具体的な取組内容" in body
     assert "実施結果及び目標の達成度" not in body
     assert "達成度:" not in body
@@ -86,9 +100,10 @@ def test_half_reviewed_or_unknown_years_are_not_shown(client, db):
 @pytest.mark.django_db
 def test_user_text_is_escaped_never_markup(client):
     fiscal_year = approved_year(departments=1, goals_per_department=len(HOSTILE_TEXTS), texts=HOSTILE_TEXTS)
+    publish(fiscal_year)
     response = client.get(year_url(fiscal_year.office.slug, fiscal_year.year))
     assert response.status_code == 200
-    body = response.content.decode()
+    body = response.getvalue().decode()
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "<b>bold</b>" not in body
@@ -106,6 +121,7 @@ def test_query_count_does_not_grow_with_the_table(fmt, client, db, django_assert
     url = "reports:year" if fmt == "html" else f"reports:table_{fmt}"
     counts = []
     for fiscal_year in (small, large):
+        publish(fiscal_year)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(reverse(url, kwargs={"office": small.office.slug, "year": fiscal_year.year}))
         assert response.status_code == 200
@@ -114,7 +130,7 @@ def test_query_count_does_not_grow_with_the_table(fmt, client, db, django_assert
     assert counts[0] <= 10
 
 
-def test_downloads_are_attachments(client, seed_year):
+def test_downloads_are_attachments(client, published_seed):
     for fmt in ("csv", "xlsx", "pdf"):
         response = client.get(reverse(f"reports:table_{fmt}", kwargs={"office": "nakahara", "year": 2020}))
         assert response.status_code == 200

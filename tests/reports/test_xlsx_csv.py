@@ -375,6 +375,8 @@ def bad_year(db):
         result_status="approved",
     )
     for number, text in enumerate(BAD_TEXTS, 1):
+        if connection.vendor == "postgresql":  # PostgreSQL text cannot hold NUL at all
+            text = text.replace("\x00", "")
         goal = GoalFactory(sheet=sheet, number=number, objective=text, actions=text)
         ResultFactory(goal=goal, done=text, achievement=text)
     return fiscal_year

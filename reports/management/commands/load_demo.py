@@ -9,6 +9,9 @@ from django.db import transaction
 from departments.models import Department, Membership, Office
 from goals.models import FiscalYear
 from goals.services import fiscal_year_open_next
+from reports.models import PublicationKind, PublicationStatus
+from reports.selectors import unfinished_publication
+from reports.services import publication_request, publication_retry
 
 DEMO_FILE = settings.BASE_DIR / "fixtures" / "demo.toml"
 
@@ -29,9 +32,30 @@ class Command(BaseCommand):
             year=table["year"],
             stdout=self.stdout,
         )
+        self._publish(office, table["year"])
         self._open_next_year(office, table["year"], demo["next_year"])
         self._users(office, demo["users"], demo["password"])
         self.stdout.write(self.style.SUCCESS(f"デモデータを読み込みました (パスワード: {demo['password']})"))
+
+    def _publish(self, office, year):
+        """公表 of the imported year's full table, as an approver would; once only.
+
+        In development the task runs at once (ImmediateBackend), so the year is public when
+        this returns. A version left unfinished (pending or failed) is retried, not duplicated.
+        """
+        fiscal_year = FiscalYear.objects.get(office=office, year=year)
+        kind = PublicationKind.RESULT
+        if fiscal_year.publications.filter(kind=kind, status=PublicationStatus.PUBLISHED).exists():
+            return
+        unfinished = unfinished_publication(fiscal_year, kind)
+        if unfinished is None:
+            publication = publication_request(fiscal_year=fiscal_year, kind=kind, by=None)
+        elif unfinished.can_retry:
+            publication = publication_retry(publication=unfinished)
+        else:
+            return  # still being rendered
+        publication.refresh_from_db(fields=["status"])
+        self.stdout.write(f"{publication}: {publication.get_status_display()}")
 
     def _open_next_year(self, office, year, spec):
         if FiscalYear.objects.filter(office=office, year=spec["year"]).exists():

@@ -1,0 +1,124 @@
+"""Open data over every published year: the current publications and one CSV of all their rows.
+
+The CSV is built from the frozen rows (PublishedGoal), never from the live sheets, so it holds
+exactly what was published; it has the per-year CSV's layout and header (reports.table.data_rows)
+and is written by the same exporter, so the two can never drift apart.
+"""
+
+import hashlib
+from itertools import groupby, islice
+
+from reports.exporters.csv import CsvExporter
+from reports.models import Publication, PublicationKind, PublishedGoal
+from reports.selectors import current_publications
+from reports.table import (
+    DATA_COLUMNS,
+    TAG_SEPARATOR,
+    PublicTable,
+    TableDepartment,
+    TableGoal,
+    TableResult,
+    data_rows,
+)
+
+# Part of the ETag: raise it when the file's layout changes, so caches fetch the new layout.
+LAYOUT_REVISION = "1"
+
+
+def current_publication_list() -> list[Publication]:
+    """Every year's current publication with its office, oldest year first. One query."""
+    return list(
+        Publication.objects.filter(pk__in=current_publications())
+        .select_related("fiscal_year__office")
+        .order_by(
+            "fiscal_year__year",
+            "fiscal_year__office__municipality_code",
+            "fiscal_year__office__name",
+        )
+    )
+
+
+def publications_etag(publications) -> str:
+    """A strong ETag naming exactly which publications, in which versions, the file holds.
+
+    Publications are immutable, so these ids and versions determine every byte of the file.
+    """
+    key = ";".join(f"{p.pk}:{p.kind}:{p.version}" for p in publications)
+    digest = hashlib.sha256(f"{LAYOUT_REVISION}|{key}".encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def published_tables(publications) -> list[PublicTable]:
+    """Each publication's frozen rows as a PublicTable, in the order given. One query."""
+    goals = PublishedGoal.objects.filter(publication__in=publications).order_by(
+        "publication", "position"
+    )
+    by_publication = {
+        pk: list(rows) for pk, rows in groupby(goals, key=lambda goal: goal.publication_id)
+    }
+    return [table_from_published_goals(p, by_publication.get(p.pk, [])) for p in publications]
+
+
+def table_from_published_goals(publication: Publication, goals) -> PublicTable:
+    """A publication as a PublicTable: its frozen rows (in table order) under its office.
+
+    The office's names and code are read from the frozen table where it has them, since an
+    office may be renamed after a year was published.
+    """
+    fiscal_year = publication.fiscal_year
+    frozen = publication.table if isinstance(publication.table, dict) else {}
+    office = fiscal_year.office
+    with_results = publication.kind == PublicationKind.RESULT
+    departments = tuple(
+        TableDepartment(
+            code=code, name=name, goals=tuple(_table_goal(goal, with_results) for goal in rows)
+        )
+        for (code, name), rows in groupby(
+            goals, key=lambda goal: (goal.department_code, goal.department_name)
+        )
+    )
+    return PublicTable(
+        office_name=frozen.get("office_name") or office.name,
+        office_slug=office.slug,
+        municipality_name=frozen.get("municipality_name") or office.municipality_name,
+        municipality_code=frozen.get("municipality_code") or office.municipality_code,
+        year=fiscal_year.year,
+        kind=publication.kind,
+        policy=(),  # not part of the data rows
+        departments=departments,
+        has_rating=any(goal.rating for goal in goals),
+    )
+
+
+def _table_goal(goal: PublishedGoal, with_results: bool) -> TableGoal:
+    result = TableResult(
+        done=goal.done,
+        achievement=goal.achievement,
+        rating=goal.rating,
+        omitted_reason=goal.omitted_reason,
+    )
+    return TableGoal(
+        number=goal.number,
+        categories=tuple(tag for tag in goal.categories.split(TAG_SEPARATOR) if tag),
+        objective=goal.objective,
+        actions=goal.actions,
+        result=result if with_results else None,
+    )
+
+
+class AllYearsCsvExporter(CsvExporter):
+    """The CSV of many tables: one header, then each table's rows in the order given.
+
+    CsvExporter writes it (RFC 4180, UTF-8 with BOM, formula neutralised) through ListExporter's
+    one row loop; only the rows differ: render() is given a sequence of tables, not one.
+    """
+
+    identifier = "csv-all"
+
+    def rows(self, tables):
+        yield [column.name for column in DATA_COLUMNS]
+        for table in tables:
+            yield from islice(data_rows(table), 1, None)  # without each table's own header
+
+    def filename(self, tables) -> str:
+        return "service-goals-all-years.csv"

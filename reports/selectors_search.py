@@ -1,0 +1,312 @@
+"""Prepared querysets and result rows for the public search and the staff search.
+
+The public search reads only the frozen rows of current publications (PublishedGoal); the staff
+search reads the live sheets of every year, limited to what the person may see. Both match text
+by the rules in reports.search and run a constant number of queries per page.
+"""
+
+from dataclasses import dataclass
+from itertools import groupby
+
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q
+from django.urls import reverse
+
+from departments.models import Role
+from goals.models import Category, FiscalYear, Goal, SheetStatus
+from goals.wareki import fiscal_year_full_label
+from reports.models import Publication, PublicationKind, PublicationStatus, PublishedGoal
+from reports.search import Snippet, all_terms_q, contains_q, snippet, tag_q
+from reports.selectors import current_publications
+from reports.table import TAG_SEPARATOR
+
+# Every text of a published row a term may be found in.
+PUBLIC_TEXT_FIELDS = (
+    "objective",
+    "actions",
+    "done",
+    "achievement",
+    "omitted_reason",
+    "categories",
+    "department_name",
+)
+
+
+def row_anchor(department_code: str, number: int) -> str:
+    """The id of a goal's row in the year's table (templates/reports/_department_rows.html)."""
+    return f"dept-{department_code}-goal-{number}"
+
+
+# --- Public search ----------------------------------------------------------------------------
+
+
+def current_published_goals():
+    """The frozen rows the public may see: those of each year's current publication."""
+    return PublishedGoal.objects.filter(publication__in=current_publications())
+
+
+def public_search_choices() -> tuple[list[int], list[str]]:
+    """The years (newest first) and the categories that occur in current publications. Three queries."""
+    years = (
+        Publication.objects.filter(pk__in=current_publications())
+        .values_list("fiscal_year__year", flat=True)
+        .distinct()
+        .order_by("-fiscal_year__year")
+    )
+    joined = current_published_goals().values_list("categories", flat=True).distinct()
+    tags = {tag for value in joined for tag in value.split(TAG_SEPARATOR) if tag}
+    return list(years), ordered_tags(tags)
+
+
+def ordered_tags(tags) -> list[str]:
+    """The tags in the offices' configured order (unknown ones after, by name). One query."""
+    order = {}
+    for name, sort_order in Category.objects.filter(name__in=tags).values_list(
+        "name", "sort_order"
+    ):
+        order[name] = min(sort_order, order.get(name, sort_order))
+    return sorted(tags, key=lambda tag: (tag not in order, order.get(tag, 0), tag))
+
+
+def search_published_goals(*, terms=(), year=None, category="", department=""):
+    """Current published rows matching every term and the filters, newest year first, table order."""
+    goals = current_published_goals()
+    if terms:
+        goals = goals.filter(all_terms_q(PUBLIC_TEXT_FIELDS, terms))
+    if year:
+        goals = goals.filter(publication__fiscal_year__year=year)
+    if category:
+        goals = goals.filter(tag_q("categories", category))
+    if department:
+        goals = goals.filter(contains_q(("department_name",), department))
+    return goals.select_related("publication__fiscal_year__office").order_by(
+        "-publication__fiscal_year__year",
+        "publication__fiscal_year__office__municipality_code",
+        "publication__fiscal_year__office__name",
+        "position",
+    )
+
+
+@dataclass(frozen=True)
+class PublicHit:
+    goal: PublishedGoal
+    categories: list[str]
+    snippet: Snippet | None
+    url: str
+
+
+@dataclass(frozen=True)
+class HitGroup:
+    """The hits of one page from one office's year, under one heading."""
+
+    heading: str
+    hits: list
+    # Public groups only: which publication they come from, and its pages.
+    kind_label: str = ""
+    year_url: str = ""
+    stats_url: str = ""
+
+
+def public_hit_groups(goals, pattern) -> list[HitGroup]:
+    """A page of published rows as hits grouped by office and year, each with its highlighted snippet."""
+    groups = []
+    for publication, rows in groupby(goals, key=lambda goal: goal.publication):
+        fiscal_year = publication.fiscal_year
+        year_url = reverse(
+            "reports:year", kwargs={"office": fiscal_year.office.slug, "year": fiscal_year.year}
+        )
+        hits = [
+            PublicHit(
+                goal=goal,
+                categories=[tag for tag in goal.categories.split(TAG_SEPARATOR) if tag],
+                snippet=snippet(_published_texts(goal), pattern),
+                url=f"{year_url}#{row_anchor(goal.department_code, goal.number)}",
+            )
+            for goal in rows
+        ]
+        groups.append(
+            HitGroup(
+                heading=f"{fiscal_year_full_label(fiscal_year.year)} {fiscal_year.office.name}",
+                kind_label=publication.get_kind_display(),
+                year_url=year_url,
+                stats_url=reverse(
+                    "reports:stats",
+                    kwargs={"office": fiscal_year.office.slug, "year": fiscal_year.year},
+                ),
+                hits=hits,
+            )
+        )
+    return groups
+
+
+def _published_texts(goal):
+    """(label, text) of a published row, in the order the table prints them."""
+    return [
+        ("目標", goal.objective),
+        ("具体的な取組内容", goal.actions),
+        ("実施結果", goal.omitted_reason or goal.done),
+        ("目標の達成度", "" if goal.omitted_reason else goal.achievement),
+    ]
+
+
+# --- Staff search -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffScope:
+    """What one person may find: every sheet of some offices, their own departments' sheets, and
+    the approved content of published years in the offices they belong to."""
+
+    office_ids: frozenset  # offices where the person holds office.view (承認者・閲覧者)
+    own_department_ids: frozenset  # departments where the person is an editor
+    member_office_ids: frozenset
+
+    @property
+    def is_empty(self):
+        return not self.member_office_ids
+
+    def goals_q(self) -> Q:
+        published = Publication.objects.filter(status=PublicationStatus.PUBLISHED).values(
+            "fiscal_year"
+        )
+        return self._everything_q() | Q(
+            sheet__fiscal_year__office__in=self.member_office_ids,
+            sheet__fiscal_year__in=published,
+            sheet__plan_status=SheetStatus.APPROVED,
+        )
+
+    def results_q(self) -> Q:
+        published = Publication.objects.filter(
+            status=PublicationStatus.PUBLISHED, kind=PublicationKind.RESULT
+        ).values("fiscal_year")
+        return self._everything_q() | Q(
+            sheet__fiscal_year__office__in=self.member_office_ids,
+            sheet__fiscal_year__in=published,
+            sheet__result_status=SheetStatus.APPROVED,
+        )
+
+    def _everything_q(self) -> Q:
+        return Q(sheet__fiscal_year__office__in=self.office_ids) | Q(
+            sheet__department__in=self.own_department_ids
+        )
+
+
+def staff_scope(access) -> StaffScope:
+    """The search scope of a person, from their memberships (already loaded: no query)."""
+    offices = access.offices()
+    return StaffScope(
+        office_ids=frozenset(o.pk for o in offices if access.has("office.view", office=o)),
+        own_department_ids=frozenset(
+            m.department_id for m in access.memberships if m.role == Role.EDITOR
+        ),
+        member_office_ids=frozenset(o.pk for o in offices),
+    )
+
+
+def staff_search_choices(scope: StaffScope) -> tuple[list[int], list[str]]:
+    """The years and the categories of the person's offices. Two queries."""
+    years = (
+        FiscalYear.objects.filter(office__in=scope.member_office_ids)
+        .values_list("year", flat=True)
+        .distinct()
+        .order_by("-year")
+    )
+    names = (
+        Category.objects.filter(office__in=scope.member_office_ids)
+        .order_by("sort_order", "name")
+        .values_list("name", flat=True)
+    )
+    return list(years), list(dict.fromkeys(names))
+
+
+GOAL_TEXT_FIELDS = ("objective", "actions", "sheet__department__name")
+RESULT_TEXT_FIELDS = ("result__done", "result__achievement", "result__omitted_reason")
+
+
+def search_staff_goals(scope: StaffScope, *, terms=(), year=None, category="", department=""):
+    """Live goals of any year and status the person may see, matching every term and the filters.
+
+    A result's text is searched (and shown, see `result_visible`) only where the person may see
+    it, so a match cannot reveal another department's unpublished result.
+    """
+    results_q = scope.results_q()
+    goals = Goal.objects.filter(scope.goals_q())
+    for term in terms:
+        goals = goals.filter(
+            contains_q(GOAL_TEXT_FIELDS, term)
+            | Q(Exists(Category.objects.filter(contains_q(("name",), term), goals=OuterRef("pk"))))
+            | (results_q & contains_q(RESULT_TEXT_FIELDS, term))
+        )
+    if year:
+        goals = goals.filter(sheet__fiscal_year__year=year)
+    if category:
+        goals = goals.filter(Exists(Category.objects.filter(name=category, goals=OuterRef("pk"))))
+    if department:
+        goals = goals.filter(contains_q(("sheet__department__name",), department))
+    tags = Category.objects.order_by("sort_order", "name")
+    return (
+        goals.annotate(result_visible=ExpressionWrapper(results_q, output_field=BooleanField()))
+        .select_related("sheet__department", "sheet__fiscal_year__office", "result__rating")
+        .prefetch_related(Prefetch("categories", queryset=tags))
+        .order_by(
+            "-sheet__fiscal_year__year",
+            "sheet__fiscal_year__office__municipality_code",
+            "sheet__fiscal_year__office__name",
+            "sheet__department__sort_order",
+            "sheet__department__code",
+            "number",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class StaffHit:
+    goal: Goal
+    categories: list[str]
+    plan_status: str
+    result_status: str
+    snippet: Snippet | None
+    url: str
+
+
+def staff_hit_groups(goals, pattern) -> list[HitGroup]:
+    """A page of live goals as hits grouped by office and year, with statuses and snippets."""
+    return [
+        HitGroup(
+            heading=f"{fiscal_year.full_label} {fiscal_year.office.name}",
+            hits=[_staff_hit(goal, pattern) for goal in rows],
+        )
+        for fiscal_year, rows in groupby(goals, key=lambda goal: goal.sheet.fiscal_year)
+    ]
+
+
+def _staff_hit(goal, pattern) -> StaffHit:
+    sheet = goal.sheet
+    url = reverse(
+        "goals:sheet",
+        kwargs={
+            "office": sheet.fiscal_year.office.slug,
+            "year": sheet.fiscal_year.year,
+            "code": sheet.department.code,
+        },
+    )
+    return StaffHit(
+        goal=goal,
+        categories=[c.name for c in goal.categories.all()],
+        plan_status=sheet.get_plan_status_display(),
+        result_status=sheet.get_result_status_display(),
+        snippet=snippet(_live_texts(goal), pattern),
+        url=f"{url}#{row_anchor(sheet.department.code, goal.number)}",
+    )
+
+
+def _live_texts(goal):
+    """(label, text) of a live goal; the result only where the person may see it."""
+    texts = [("目標", goal.objective), ("具体的な取組内容", goal.actions)]
+    result = getattr(goal, "result", None)
+    if result is not None and goal.result_visible:
+        omitted = result.omitted_reason if result.is_omitted else ""
+        texts += [
+            ("実施結果", omitted or result.done),
+            ("目標の達成度", "" if omitted else result.achievement),
+        ]
+    return texts

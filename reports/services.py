@@ -1,0 +1,305 @@
+"""公表: freezing a year's table as a new version and rendering its files in the background.
+
+A version goes PENDING (requested: table frozen, rows for search written) → RENDERING (a worker
+renders PDF, XLSX, CSV, then the HTML page that lists them) → PUBLISHED (files stored with their
+SHA-256, and only now public). If rendering fails the version becomes FAILED with its files
+removed and nothing of it public; publication_retry() queues it again, from the same frozen
+table, so what is finally published is what was approved when 公表 was pressed.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from goals.models import FiscalYear, GoalSheet
+from reports.exporters import EXPORTERS
+from reports.exporters.html import EarlierVersion, PublishedPage
+from reports.models import (
+    FileFormat,
+    Publication,
+    PublicationFile,
+    PublicationKind,
+    PublicationStatus,
+    PublishedGoal,
+    artifact_name,
+)
+from reports.selectors import publication_readiness, published_versions_before
+from reports.table import TAG_SEPARATOR, PublicTable, build_table
+
+logger = logging.getLogger(__name__)
+
+# The files rendered before the HTML page (which shows their sizes), with the share of the
+# progress bar each takes: the PDF is by far the slowest.
+FILE_STEPS = ((FileFormat.PDF, 60), (FileFormat.XLSX, 20), (FileFormat.CSV, 5))
+CLAIMED_PROGRESS = 5  # shown as soon as a worker has taken the version
+MAX_ERROR_LENGTH = 2000
+
+
+class PublishingError(Exception):
+    """A 公表 step that is not allowed now; the message is Japanese and shown as is."""
+
+
+# --- Request ----------------------------------------------------------------------------------
+
+
+def publication_request(*, fiscal_year, kind, by, note="") -> Publication:
+    """公表: freeze the year's table of this kind as the next version and queue its rendering.
+
+    Allowed when every sheet of an active department is approved for the phase and no earlier
+    version is left unfinished. Publishing a kind that is already public is a correction (訂正)
+    and needs `note`, which the public page prints; a first publication keeps no note.
+    The frozen table and its search rows are written in the same transaction, so the version
+    never changes afterwards, whatever happens to the sheets.
+    """
+    kind = PublicationKind(kind)
+    note = (note or "").strip()
+    with transaction.atomic():
+        # One request per year at a time: versions are numbered per year.
+        fiscal_year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
+        # Approval cannot be withdrawn (承認取消) while the table is being frozen.
+        list(GoalSheet.objects.select_for_update().filter(fiscal_year=fiscal_year).values_list("pk"))
+        readiness = publication_readiness(fiscal_year, kind)
+        if not readiness.ok:
+            raise PublishingError(readiness.refusal())
+        if readiness.is_correction and not note:
+            raise PublishingError("公表済みの表を訂正するときは、訂正内容を入力してください。")
+        _check_note(note)
+        table = _frozen_table(fiscal_year, kind)
+        publication = Publication(
+            fiscal_year=fiscal_year,
+            kind=kind,
+            version=readiness.next_version,
+            published_by=by,
+            note=note if readiness.is_correction else "",
+            table=table.to_json(),
+        )
+        publication.save()
+        PublishedGoal.objects.bulk_create(published_goals(publication, table))
+        _enqueue_on_commit(publication)
+    return publication
+
+
+def _frozen_table(fiscal_year, kind):
+    table = build_table(fiscal_year, kind)
+    if not table.departments:
+        raise PublishingError("承認済みのシートが1件もありません。")
+    return table
+
+
+def _check_note(note):
+    limit = Publication._meta.get_field("note").max_length
+    if len(note) > limit:
+        raise PublishingError(f"訂正内容は{limit}文字以内で入力してください (現在 {len(note)} 文字)。")
+
+
+def published_goals(publication, table: PublicTable):
+    """One frozen, searchable row per goal of the table, in table order."""
+    position = 0
+    for department in table.departments:
+        for goal in department.goals:
+            position += 1
+            result = goal.result
+            yield PublishedGoal(
+                publication=publication,
+                position=position,
+                department_code=department.code,
+                department_name=department.name,
+                number=goal.number,
+                categories=TAG_SEPARATOR.join(goal.categories),
+                objective=goal.objective,
+                actions=goal.actions,
+                done=result.done if result else "",
+                rating=result.rating if result else "",
+                achievement=result.achievement if result else "",
+                omitted_reason=result.omitted_reason if result else "",
+            )
+
+
+def _enqueue_on_commit(publication):
+    # Imported here: the task module imports this one.
+    from reports.tasks import render_publication
+
+    publication_id = publication.pk
+    # Only a committed version can be rendered: the worker reads it from the database.
+    transaction.on_commit(lambda: render_publication.enqueue(publication_id))
+
+
+# --- Retry ------------------------------------------------------------------------------------
+
+
+def publication_retry(*, publication, by=None) -> Publication:
+    """再試行: queue a FAILED version (or one whose worker was lost) to be rendered again.
+
+    It keeps its version number and its frozen table; files of earlier attempts are removed
+    when the new attempt starts.
+    """
+    with transaction.atomic():
+        publication = Publication.objects.select_for_update().get(pk=publication.pk)
+        if publication.status == PublicationStatus.PUBLISHED:
+            raise PublishingError(f"第{publication.version}版は公表済みです。")
+        if not publication.can_retry:
+            raise PublishingError(
+                f"第{publication.version}版は作成中です。しばらく待ってから状態を確認してください。"
+            )
+        publication.status = PublicationStatus.PENDING
+        publication.progress = 0
+        publication.error = ""
+        publication.save(update_fields=["status", "progress", "error", "updated_at"])
+        _enqueue_on_commit(publication)
+    logger.info("Publication %s queued again by %s", publication.pk, by or "the command line")
+    return publication
+
+
+# --- Rendering (run by the worker) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Stored:
+    format: str
+    name: str  # in default storage
+    size: int
+    sha256: str
+
+
+def publication_render(publication_id) -> Publication | None:
+    """Render, store and publish a queued version: the work of the background task.
+
+    Does nothing unless the version is PENDING (a duplicate or late task finds it taken). On any
+    error the files of this attempt are deleted, the version is marked FAILED with the error, and
+    the error is raised again so that the task is recorded as failed too.
+    """
+    publication = _claim(publication_id)
+    if publication is None:
+        return None
+    attempt = publication.attempt
+    try:
+        for earlier in range(1, attempt):  # left by a worker that was killed, if any
+            _delete_attempt(publication, earlier)
+        table = PublicTable.from_json(publication.table)
+        stored = _render_files(publication, table)
+        published_at = timezone.now()
+        stored.append(_render_page(publication, table, stored, published_at))
+        return _publish(publication, attempt, stored, published_at)
+    except Exception as error:
+        # Recorded first: should deleting the files fail too, the version is still FAILED, and
+        # the next attempt removes what this one left.
+        _fail(publication, attempt, error)
+        _delete_attempt(publication, attempt)
+        raise
+
+
+@transaction.atomic
+def _claim(publication_id):
+    """Take a PENDING version for this worker: RENDERING, with a new attempt number."""
+    publication = Publication.objects.select_for_update().filter(pk=publication_id).first()
+    if publication is None or publication.status != PublicationStatus.PENDING:
+        logger.info("Publication %s is not waiting to be rendered; nothing to do", publication_id)
+        return None
+    publication.status = PublicationStatus.RENDERING
+    publication.attempt += 1
+    publication.progress = CLAIMED_PROGRESS
+    publication.error = ""
+    publication.save(update_fields=["status", "attempt", "progress", "error", "updated_at"])
+    return publication
+
+
+def _render_files(publication, table):
+    """PDF, XLSX and CSV, each stored as soon as it is rendered, the progress moving after each."""
+    stored, progress = [], CLAIMED_PROGRESS
+    for fmt, share in FILE_STEPS:
+        exporter = EXPORTERS[fmt]
+        stored.append(_store(publication, fmt, exporter.filename(table), exporter.render(table)))
+        progress += share
+        _set_progress(publication, progress)
+    return stored
+
+
+def _render_page(publication, table, stored, published_at):
+    """The HTML page, which shows the version, its date, the versions before and the file sizes."""
+    exporter = EXPORTERS[FileFormat.HTML]
+    page = PublishedPage(
+        version=publication.version,
+        kind_label=publication.get_kind_display(),
+        published_at=published_at,
+        note=publication.note,
+        sizes={file.format: file.size for file in stored},
+        earlier=tuple(_earlier(publication, earlier) for earlier in published_versions_before(publication)),
+    )
+    return _store(
+        publication, FileFormat.HTML, exporter.filename(table), exporter.render(table, publication=page)
+    )
+
+
+def _earlier(publication, earlier):
+    fiscal_year = publication.fiscal_year
+    return EarlierVersion(
+        version=earlier.version,
+        kind_label=earlier.get_kind_display(),
+        published_at=earlier.published_at,
+        note=earlier.note,
+        url=reverse(
+            "reports:version",
+            kwargs={"office": fiscal_year.office.slug, "year": fiscal_year.year, "version": earlier.version},
+        ),
+    )
+
+
+def _store(publication, fmt, filename, data: bytes) -> _Stored:
+    name = artifact_name(publication, publication.attempt, filename)
+    # Replaced rather than kept beside under another name, should the name be taken.
+    default_storage.delete(name)
+    name = default_storage.save(name, ContentFile(data))
+    return _Stored(fmt, name, len(data), hashlib.sha256(data).hexdigest())
+
+
+def _set_progress(publication, progress):
+    # Outside any transaction, so whoever watches the progress page sees it move at once.
+    Publication.objects.filter(pk=publication.pk, attempt=publication.attempt).update(
+        progress=progress, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def _publish(publication, attempt, stored, published_at):
+    """PUBLISHED, with its files, in one step — unless a retry took the version over meanwhile."""
+    current = Publication.objects.select_for_update().get(pk=publication.pk)
+    if current.status != PublicationStatus.RENDERING or current.attempt != attempt:
+        raise PublishingError(f"第{current.version}版は別の作成処理に引き継がれました。")
+    PublicationFile.objects.bulk_create(
+        PublicationFile(
+            publication=current, format=file.format, file=file.name, size=file.size, sha256=file.sha256
+        )
+        for file in stored
+    )
+    current.status = PublicationStatus.PUBLISHED
+    current.published_at = published_at
+    current.progress = 100
+    current.save(update_fields=["status", "published_at", "progress", "updated_at"])
+    logger.info("Published %s", current)
+    return current
+
+
+def _fail(publication, attempt, error):
+    logger.exception("Rendering publication %s (attempt %s) failed", publication.pk, attempt)
+    message = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+    # Only this attempt's own state: a retry that took over meanwhile is left alone.
+    Publication.objects.filter(
+        pk=publication.pk, attempt=attempt, status=PublicationStatus.RENDERING
+    ).update(status=PublicationStatus.FAILED, error=message, updated_at=timezone.now())
+
+
+def _delete_attempt(publication, attempt):
+    """Delete every file an attempt stored: an unfinished attempt leaves nothing behind."""
+    folder = artifact_name(publication, attempt, "")
+    try:
+        _, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return  # the attempt stored nothing
+    for filename in files:
+        default_storage.delete(folder + filename)
