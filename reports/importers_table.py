@@ -1,0 +1,640 @@
+"""Bringing a year in from the machine-readable layout (CSV or the Excel データ sheet).
+
+The layout is the one reports.table.DATA_COLUMNS describes and the CSV/XLSX exporters write,
+so a table that was exported can be edited and imported back. The import is all or nothing:
+every problem in the file is collected with its row (as a spreadsheet numbers it, the header
+being row 1) and its column, and if there is any, nothing is written.
+"""
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.db.models import Max
+
+from departments.models import Department, Office
+from goals.models import (
+    MAX_ACHIEVEMENT,
+    MAX_ACTIONS,
+    MAX_DONE,
+    MAX_OBJECTIVE,
+    MAX_OMITTED_REASON,
+    Category,
+    FiscalYear,
+    GoalSheet,
+    RatingLevel,
+    SheetStatus,
+)
+from goals.selectors import sheet_content
+from goals.services import (
+    GoalData,
+    GoalsError,
+    ResultData,
+    SheetData,
+    fiscal_year_get_or_create,
+    sheet_write_approved,
+)
+from goals.wareki import fiscal_year_label
+from reports.exporters.spreadsheet import restore_formula
+from reports.exporters.xlsx import DATA_SHEET
+from reports.importers import TableImportError
+from reports.table import DATA_COLUMNS, TAG_SEPARATOR
+
+__all__ = ["Problem", "TableImportError", "TableImportSummary", "import_table", "read_table_file"]
+
+COLUMN_NAMES = tuple(column.name for column in DATA_COLUMNS)
+(
+    YEAR,
+    YEAR_LABEL,
+    MUNICIPALITY_CODE,
+    OFFICE_NAME,
+    DEPARTMENT_CODE,
+    DEPARTMENT_NAME,
+    GOAL_NUMBER,
+    CATEGORIES,
+    OBJECTIVE,
+    ACTIONS,
+    DONE,
+    RATING,
+    ACHIEVEMENT,
+) = COLUMN_NAMES
+
+IMPORT_COMMENT = "データ (CSV/Excel) から取込"
+MAX_CATEGORY_NAME = Category._meta.get_field("name").max_length
+MAX_DEPARTMENT_CODE = Department._meta.get_field("code").max_length
+MAX_DEPARTMENT_NAME = Department._meta.get_field("name").max_length
+
+# The same characters goals.validators refuses: invisible, and they break printing and XML.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int  # as a spreadsheet shows it: the header is row 1
+    column: str  # a DATA_COLUMNS name, or "" for the file as a whole
+    message: str
+
+    def __str__(self):
+        where = f"{self.row}行目" if self.row else "ファイル"
+        return (
+            f"{where}「{self.column}」: {self.message}"
+            if self.column
+            else f"{where}: {self.message}"
+        )
+
+
+class TableFileError(TableImportError):
+    """The file has problems; `problems` lists every one of them. Nothing was written."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(
+            f"取り込めません。{len(self.problems)} 件の問題があります (何も取り込んでいません):\n{lines}"
+        )
+
+
+@dataclass
+class TableImportSummary:
+    year_created: bool = False
+    departments: int = 0
+    departments_created: int = 0
+    sheets_imported: int = 0
+    sheets_unchanged: int = 0
+    goals_imported: int = 0
+    dry_run: bool = False
+
+
+# --- reading the file -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawRow:
+    number: int
+    values: dict  # column name -> str, int, float or None as the file gave it
+
+
+def read_table_file(path: Path) -> list[RawRow]:
+    """The data rows of a .csv or .xlsx file, keyed by column name; the header is checked."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        records, restore = _read_csv(path), True
+    elif suffix == ".xlsx":
+        records, restore = _read_xlsx(path), False
+    else:
+        raise TableFileError(
+            [Problem(0, "", "CSV (.csv) か Excel (.xlsx) のファイルを指定してください。")]
+        )
+    header = next(records, None)
+    if header is None:
+        raise TableFileError([Problem(0, "", "ファイルが空です。")])
+    columns = _check_header(header)
+    rows = []
+    for number, record in enumerate(records, 2):
+        values = list(record)
+        if all(_is_blank(value) for value in values):
+            continue  # blank lines at the end, or rows a person cleared
+        extra = [value for value in values[len(columns) :] if not _is_blank(value)]
+        if extra:
+            raise TableFileError([Problem(number, "", "見出しのない列に値があります。")])
+        values += [None] * (len(columns) - len(values))
+        row = {}
+        for name, value in zip(columns, values, strict=False):
+            if name is None:
+                continue
+            row[name] = restore_formula(value) if restore and isinstance(value, str) else value
+        rows.append(RawRow(number, row))
+    return rows
+
+
+def _read_csv(path):
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise TableFileError([Problem(0, "", f"ファイルを読めません: {error}")]) from error
+    except UnicodeDecodeError as error:
+        raise TableFileError(
+            [
+                Problem(
+                    0,
+                    "",
+                    f"UTF-8 のテキストとして読めません ({error.start} バイト目)。UTF-8 で保存してください。",
+                )
+            ]
+        ) from error
+    # newline="" semantics: line breaks inside quoted values are kept as they are (RFC 4180).
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+
+    def records():
+        try:
+            yield from reader
+        except csv.Error as error:
+            raise TableFileError(
+                [Problem(reader.line_num, "", f"CSV の形式が正しくありません: {error}")]
+            ) from error
+
+    return records()
+
+
+def _read_xlsx(path):
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        # data_only: a formula is never evaluated here, only the value Excel saved with it is read.
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
+        raise TableFileError(
+            [Problem(0, "", f"Excel ファイル (.xlsx) として読めません: {error}")]
+        ) from error
+    if DATA_SHEET not in workbook.sheetnames:
+        workbook.close()
+        raise TableFileError([Problem(0, "", f"シート「{DATA_SHEET}」がありません。")])
+    sheet = workbook[DATA_SHEET]
+
+    def records():
+        try:
+            yield from sheet.iter_rows(values_only=True)
+        finally:
+            workbook.close()
+
+    return records()
+
+
+def _check_header(header) -> list:
+    """The column name of each position (None for an empty trailing cell); problems if it is not the layout."""
+    names = [_header_name(value) for value in header]
+    while names and names[-1] is None:
+        names.pop()
+    problems = []
+    seen = set()
+    for name in names:
+        if name is None:
+            problems.append(Problem(1, "", "見出しが空の列があります。"))
+        elif name not in COLUMN_NAMES:
+            problems.append(
+                Problem(1, name, "この列はデータの形式にありません (列名を確認してください)。")
+            )
+        elif name in seen:
+            problems.append(Problem(1, name, "同じ列が2回以上あります。"))
+        seen.add(name)
+    problems += [Problem(1, name, "列がありません。") for name in COLUMN_NAMES if name not in seen]
+    if problems:
+        raise TableFileError(problems)
+    return names
+
+
+def _header_name(value):
+    if value is None:
+        return None
+    name = str(value).strip()
+    return name or None
+
+
+def _is_blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --- checking the rows ------------------------------------------------------------------------
+
+
+@dataclass
+class _Department:
+    code: str
+    name: str
+    first_row: int
+    existing: Department | None
+    goals: dict = field(default_factory=dict)  # number -> (row, GoalData)
+    has_results: bool = False
+    sheet: GoalSheet | None = None
+    unchanged: bool = False
+
+    def data(self) -> SheetData:
+        goals = [goal for _, goal in sorted(self.goals.values(), key=lambda item: item[1].number)]
+        if not self.has_results:
+            goals = [GoalData(g.number, g.objective, g.actions, g.categories, None) for g in goals]
+        return SheetData(goals=tuple(goals))
+
+
+class _Checker:
+    """Turns the rows into one _Department per 部署コード, noting every problem on the way."""
+
+    def __init__(self, *, office, year, fiscal_year, create_tags):
+        self.office = office
+        self.year = year
+        self.fiscal_year = fiscal_year
+        self.create_tags = create_tags
+        self.problems: list[Problem] = []
+        self.departments: dict[str, _Department] = {}
+        self.incomplete: set[str] = set()  # codes of departments with a row that has a problem
+        self.existing_departments = {d.code: d for d in Department.objects.filter(office=office)}
+        self.department_names = {d.name: d.code for d in self.existing_departments.values()}
+        self.tags = set(Category.objects.filter(office=office).values_list("name", flat=True))
+        self.ratings = (
+            set(RatingLevel.objects.filter(fiscal_year=fiscal_year).values_list("label", flat=True))
+            if fiscal_year
+            else set()
+        )
+
+    def problem(self, row, column, message):
+        self.problems.append(Problem(row, column, message))
+
+    def check(self, rows: list[RawRow]):
+        if not rows:
+            self.problem(0, "", "データの行がありません。")
+        for row in rows:
+            self.check_row(row)
+        return self.departments
+
+    def check_row(self, row: RawRow):
+        problems = len(self.problems)
+        self._check_row(row)
+        if len(self.problems) > problems:
+            code = row.values.get(DEPARTMENT_CODE)
+            self.incomplete.add(str(code).strip() if code is not None else "")
+
+    def _check_row(self, row: RawRow):
+        n, values = row.number, row.values
+        self.check_year(n, values)
+        code = self.text(n, values, MUNICIPALITY_CODE, required=True, strip=True, limit=None)
+        if code and _municipality_code(values[MUNICIPALITY_CODE]) != self.office.municipality_code:
+            self.problem(
+                n,
+                MUNICIPALITY_CODE,
+                f"{self.office} の市区町村コード ({self.office.municipality_code}) と違います: {code}",
+            )
+        department = self.check_department(n, values)
+        number = self.check_number(n, values)
+        categories = self.check_categories(n, values)
+        objective = self.text(n, values, OBJECTIVE, required=True, limit=MAX_OBJECTIVE)
+        actions = self.text(n, values, ACTIONS, limit=MAX_ACTIONS)
+        result, has_result = self.check_result(n, values)
+        if (
+            department is None
+            or number is None
+            or objective is None
+            or None in (actions, categories, result)
+        ):
+            return
+        if number in department.goals:
+            first = department.goals[number][0]
+            self.problem(
+                n,
+                GOAL_NUMBER,
+                f"部署コード {department.code} の目標番号 {number} が重複しています ({first}行目と同じ)。",
+            )
+            return
+        department.goals[number] = (n, GoalData(number, objective, actions, categories, result))
+        department.has_results |= has_result
+
+    def check_year(self, n, values):
+        year = self.integer(n, values, YEAR)
+        if year is not None and year != self.year:
+            self.problem(n, YEAR, f"年度が --year と違います ({year} ≠ {self.year})。")
+        label = self.text(n, values, YEAR_LABEL, strip=True, limit=None)
+        if label and label != fiscal_year_label(self.year):
+            self.problem(
+                n,
+                YEAR_LABEL,
+                f"年度(和暦)が --year と合いません ({label}。{fiscal_year_label(self.year)} のはずです)。",
+            )
+
+    def check_department(self, n, values) -> _Department | None:
+        code = self.text(
+            n, values, DEPARTMENT_CODE, required=True, strip=True, limit=MAX_DEPARTMENT_CODE
+        )
+        name = self.text(n, values, DEPARTMENT_NAME, strip=True, limit=MAX_DEPARTMENT_NAME)
+        if not code or name is None:
+            return None
+        department = self.departments.get(code)
+        if department is not None:
+            if department.existing is None and name and name != department.name:
+                self.problem(
+                    n,
+                    DEPARTMENT_NAME,
+                    f"部署コード {code} の部署名が {department.first_row}行目と違います。",
+                )
+            return department
+        existing = self.existing_departments.get(code)
+        if existing is None:
+            if not name:
+                self.problem(
+                    n,
+                    DEPARTMENT_CODE,
+                    f"部署コード {code} の部署は登録されていません。新しい部署として取り込むには部署名を入力してください。",
+                )
+                return None
+            other = self.department_names.get(name)
+            if other is not None:
+                self.problem(
+                    n,
+                    DEPARTMENT_NAME,
+                    f"部署名「{name}」は部署コード {other} の部署として登録済みです。",
+                )
+                return None
+            self.department_names[name] = code
+        elif not existing.writes_goals:
+            self.problem(
+                n,
+                DEPARTMENT_CODE,
+                f"部署コード {code} ({existing.name}) は目標シートを作成しない組織です。",
+            )
+            return None
+        department = _Department(
+            code=code, name=existing.name if existing else name, first_row=n, existing=existing
+        )
+        self.departments[code] = department
+        return department
+
+    def check_number(self, n, values):
+        number = self.integer(n, values, GOAL_NUMBER)
+        if number is not None and not 1 <= number <= 32767:
+            self.problem(n, GOAL_NUMBER, f"目標番号は1以上の整数にしてください ({number})。")
+            return None
+        return number
+
+    def check_categories(self, n, values):
+        cell = self.text(n, values, CATEGORIES, strip=True, limit=None)
+        if cell is None:
+            return None
+        if not cell:
+            return ()
+        names = []
+        for part in cell.split(TAG_SEPARATOR):
+            name = part.strip()
+            if not name:
+                self.problem(
+                    n,
+                    CATEGORIES,
+                    f"区分に空の項目があります (区分は「{TAG_SEPARATOR}」で区切ります)。",
+                )
+                return None
+            if name not in names:
+                names.append(name)
+        unknown = [name for name in names if name not in self.tags]
+        if unknown and not self.create_tags:
+            listed = "」「".join(unknown)
+            self.problem(
+                n,
+                CATEGORIES,
+                f"区分「{listed}」は {self.office} の区分にありません (新しい区分を作るには --create-tags を指定してください)。",
+            )
+            return None
+        too_long = [name for name in unknown if len(name) > MAX_CATEGORY_NAME]
+        if too_long:
+            self.problem(
+                n,
+                CATEGORIES,
+                f"区分名は{MAX_CATEGORY_NAME}文字以内にしてください (「{too_long[0][:10]}…」は {len(too_long[0])} 文字)。",
+            )
+            return None
+        return tuple(names)
+
+    def check_result(self, n, values):
+        """(ResultData, whether the row has any result); (None, False) when a value is wrong."""
+        done = self.text(n, values, DONE, limit=None)
+        achievement = self.text(n, values, ACHIEVEMENT, limit=MAX_ACHIEVEMENT)
+        rating = self.text(n, values, RATING, strip=True, limit=None)
+        if done is None or achievement is None or rating is None:
+            return None, False
+        if rating and rating not in self.ratings:
+            if self.ratings:
+                choices = "、".join(sorted(self.ratings))
+                self.problem(
+                    n,
+                    RATING,
+                    f"達成度評価「{rating}」はこの年度の評価段階 ({choices}) にありません。",
+                )
+            else:
+                self.problem(
+                    n,
+                    RATING,
+                    f"この年度には達成度評価の段階がないため、「{rating}」は取り込めません。",
+                )
+            return None, False
+        omitted = ""
+        # The rule of the published tables: a result that starts with ※ and says 省略 is the
+        # printed reason the result was left out, not a result.
+        if done.startswith("※") and "省略" in done and not achievement:
+            omitted, done = done, ""
+            if len(omitted) > MAX_OMITTED_REASON:
+                self.problem(
+                    n,
+                    DONE,
+                    f"省略の理由は{MAX_OMITTED_REASON}文字以内にしてください (現在 {len(omitted)} 文字)。",
+                )
+                return None, False
+        elif len(done) > MAX_DONE:
+            self.problem(
+                n, DONE, f"{DONE}は{MAX_DONE}文字以内にしてください (現在 {len(done)} 文字)。"
+            )
+            return None, False
+        result = ResultData(
+            done=done, achievement=achievement, rating=rating or None, omitted_reason=omitted
+        )
+        return result, bool(done or achievement or rating or omitted)
+
+    # values
+
+    def text(self, n, values, column, *, required=False, strip=False, limit):
+        """The cell as text ("" when empty), or None after noting a problem."""
+        value = values.get(column)
+        if value is None:
+            text = ""
+        elif isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.problem(
+                n,
+                column,
+                "文字または数値として読めない値です (日付などは文字列として入力してください)。",
+            )
+            return None
+        elif isinstance(value, float):
+            text = str(int(value)) if value.is_integer() else str(value)
+        else:
+            text = str(value)
+        # Line breaks as the application stores them; Excel on Windows may write CR LF.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if strip:
+            text = text.strip()
+        if _CONTROL.search(text):
+            self.problem(
+                n, column, "制御文字 (目に見えない特殊な文字) が含まれています。削除してください。"
+            )
+            return None
+        if required and not text.strip():
+            self.problem(n, column, f"{column}は必須です。")
+            return None
+        if limit is not None and len(text) > limit:
+            self.problem(
+                n, column, f"{column}は{limit}文字以内にしてください (現在 {len(text)} 文字)。"
+            )
+            return None
+        return text
+
+    def integer(self, n, values, column):
+        value = values.get(column)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        text = unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else ""
+        if _DIGITS.fullmatch(text):
+            return int(text)
+        if _is_blank(value):
+            self.problem(n, column, f"{column}は必須です。")
+        else:
+            self.problem(n, column, f"{column}は整数で入力してください ({str(value)[:20]})。")
+        return None
+
+
+def _problem_order(problem: Problem):
+    """By row, then left to right as the columns stand in the layout."""
+    column = COLUMN_NAMES.index(problem.column) if problem.column in COLUMN_NAMES else -1
+    return problem.row, column
+
+
+def _municipality_code(value):
+    """A code Excel turned into a number has lost its leading zero."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{int(value):06d}"
+    return str(value).strip()
+
+
+def _check_existing_sheets(checker: _Checker, departments, fiscal_year):
+    """Approved or in-progress sheets are never written over; the same content counts as unchanged."""
+    if fiscal_year is None:
+        return
+    codes = {code for code, d in departments.items() if d.existing is not None}
+    sheets = GoalSheet.objects.filter(
+        fiscal_year=fiscal_year, department__office=checker.office, department__code__in=codes
+    )
+    for sheet in sheets.select_related("department"):
+        if sheet.department.code in checker.incomplete:
+            continue  # its rows have problems already; what they would replace is not known
+        department = departments[sheet.department.code]
+        department.sheet = sheet
+        if sheet.plan_status == SheetStatus.NOT_STARTED and not sheet.goals.exists():
+            continue
+        if sheet_content(sheet) == department.data().as_content():
+            department.unchanged = True
+        elif sheet.plan_status == SheetStatus.APPROVED:
+            checker.problem(
+                department.first_row,
+                DEPARTMENT_CODE,
+                f"{sheet.department} は承認済みのシートがあるため取り込めません。",
+            )
+        else:
+            checker.problem(
+                department.first_row,
+                DEPARTMENT_CODE,
+                f"{sheet.department} は作成中のシート ({sheet.get_plan_status_display()}) があるため取り込めません。",
+            )
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def import_table(
+    *, path: Path, office: Office, year: int, dry_run=False, create_tags=False, by=None
+) -> TableImportSummary:
+    """Check the whole file and, when nothing is wrong, store it as the year's approved sheets.
+
+    Raises TableImportError listing every problem; then nothing has been written.
+    """
+    rows = read_table_file(path)
+    fiscal_year = FiscalYear.objects.filter(office=office, year=year).first()
+    checker = _Checker(office=office, year=year, fiscal_year=fiscal_year, create_tags=create_tags)
+    departments = checker.check(rows)
+    _check_existing_sheets(checker, departments, fiscal_year)
+    if checker.problems:
+        raise TableFileError(sorted(checker.problems, key=_problem_order))
+    summary = TableImportSummary(
+        year_created=fiscal_year is None,
+        departments=len(departments),
+        departments_created=sum(d.existing is None for d in departments.values()),
+        sheets_unchanged=sum(d.unchanged for d in departments.values()),
+        dry_run=dry_run,
+    )
+    to_write = [d for d in departments.values() if not d.unchanged]
+    summary.sheets_imported = len(to_write)
+    summary.goals_imported = sum(len(d.goals) for d in to_write)
+    if not dry_run:
+        _write(office, year, to_write, by)
+    return summary
+
+
+@transaction.atomic
+def _write(office, year, departments, by):
+    fiscal_year, _ = fiscal_year_get_or_create(office=office, year=year)
+    last = Department.objects.filter(office=office).aggregate(last=Max("sort_order"))["last"] or 0
+    for department in departments:
+        try:
+            if department.existing is None:
+                last += 10
+                record = Department(
+                    office=office, code=department.code, name=department.name, sort_order=last
+                )
+                record.full_clean()
+                record.save()
+            else:
+                record = department.existing
+            sheet, _ = GoalSheet.objects.get_or_create(department=record, fiscal_year=fiscal_year)
+            sheet_write_approved(
+                sheet=sheet,
+                data=department.data(),
+                has_results=department.has_results,
+                by=by,
+                comment=IMPORT_COMMENT,
+            )
+        except (GoalsError, ValidationError, DatabaseError) as error:
+            message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            raise TableFileError(
+                [Problem(department.first_row, DEPARTMENT_CODE, message)]
+            ) from error
