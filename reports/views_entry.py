@@ -1,0 +1,257 @@
+"""The Excel entry workbook: download, upload with a preview of the changes, 確定, and a zip for 総務課.
+
+Who: the department's editors (sheet.edit) and the office's approvers (sheet.review). A viewer
+sees the sheet but gets a 403; anyone who may not see the sheet gets a 404.
+
+Between the preview and 確定 the uploaded bytes wait in the session (base64, with their SHA-256
+so the 確定 form names exactly the file that was previewed). 確定 parses them again and saves
+through the same services as the web forms, against the version written in the workbook.
+"""
+
+import base64
+import hashlib
+import io
+import zipfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from departments.permissions import get_access
+from goals.diff import content_changes
+from goals.selectors import (
+    content_entry,
+    plan_edit_refusal,
+    result_entry,
+    results_edit_refusal,
+    sheet_content,
+    sheets_with_content,
+)
+from goals.services import sheet_save_plan, sheet_save_results
+from goals.services.editing import check_version
+from goals.services.errors import GoalsError, StaleSheetError
+from goals.views.common import get_fiscal_year, get_sheet
+from reports.entry_workbook import (
+    MAX_UPLOAD_BYTES,
+    PHASE_LABELS,
+    PLAN,
+    EntryUploadRejected,
+    build_entry_workbook,
+    check_upload,
+    entry_filename,
+    entry_phase,
+    read_entry_workbook,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SESSION_PREFIX = "entry_workbook:"
+
+
+def _entry_sheet(request, office, year, code):
+    """The sheet for an editor of the department or an approver of the office (viewers 403)."""
+    sheet = get_sheet(request, office, year, code, permission="sheet.view")
+    access = get_access(request)
+    office_obj, department = sheet.fiscal_year.office, sheet.department
+    if not (
+        access.has("sheet.edit", office=office_obj, department=department)
+        or access.has("sheet.review", office=office_obj)
+    ):
+        raise PermissionDenied
+    return sheet
+
+
+def _urls(sheet):
+    kwargs = {
+        "office": sheet.fiscal_year.office.slug,
+        "year": sheet.fiscal_year.year,
+        "code": sheet.department.code,
+    }
+    return {
+        "download": reverse("publishing:entry_workbook", kwargs=kwargs),
+        "upload": reverse("publishing:entry_upload", kwargs=kwargs),
+        "confirm": reverse("publishing:entry_confirm", kwargs=kwargs),
+        "sheet": reverse("goals:sheet", kwargs=kwargs),
+    }
+
+
+def _refusal(sheet):
+    return plan_edit_refusal(sheet) if entry_phase(sheet) == PLAN else results_edit_refusal(sheet)
+
+
+@login_required
+@require_GET
+@never_cache
+def download(request, office, year, code):
+    sheet = _entry_sheet(request, office, year, code)
+    data = build_entry_workbook(sheet)
+    return FileResponse(
+        io.BytesIO(data), as_attachment=True, filename=entry_filename(sheet), content_type=XLSX
+    )
+
+
+def _render_upload(request, sheet, *, problems=(), error="", status=200):
+    return render(
+        request,
+        "staff/entry_upload.html",
+        {
+            "sheet": sheet,
+            "fiscal_year": sheet.fiscal_year,
+            "phase_label": PHASE_LABELS[entry_phase(sheet)],
+            "refusal": _refusal(sheet),
+            "problems": problems,
+            "error": error,
+            "urls": _urls(sheet),
+            "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+        },
+        status=status,
+    )
+
+
+def _new_content(sheet, inputs, current):
+    """The sheet's content as it would be after saving the inputs (sheet_content shape)."""
+    if entry_phase(sheet) == PLAN:
+        return {
+            "goals": [
+                content_entry(
+                    number=g.number,
+                    categories=[c.name for c in g.categories],
+                    objective=g.objective,
+                    actions=g.actions,
+                )
+                for g in sorted(inputs, key=lambda g: g.number)
+            ]
+        }
+    by_number = {r.number: r for r in inputs}
+    goals = []
+    for goal in current["goals"]:
+        data = by_number.get(goal["number"])
+        if data is not None:
+            reason = data.omitted_reason
+            goal = {
+                **goal,
+                "result": result_entry(
+                    done="" if reason else data.done,
+                    achievement="" if reason else data.achievement,
+                    rating=None if reason or data.rating is None else data.rating.label,
+                    omitted_reason=reason,
+                ),
+            }
+        goals.append(goal)
+    return {"goals": goals}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+def upload(request, office, year, code):
+    """GET: the upload form. POST: check and read the file, then show what saving it would change."""
+    sheet = _entry_sheet(request, office, year, code)
+    if request.method == "GET":
+        return _render_upload(request, sheet)
+    refusal = _refusal(sheet)
+    if refusal:
+        return _render_upload(request, sheet, error=refusal, status=400)
+    try:
+        data = check_upload(request.FILES.get("workbook"))
+    except EntryUploadRejected as error:
+        return _render_upload(request, sheet, error=str(error), status=400)
+    inputs, version, problems = read_entry_workbook(data, sheet)
+    if problems:
+        return _render_upload(request, sheet, problems=problems, status=400)
+    try:
+        check_version(sheet, version)
+    except StaleSheetError as error:
+        return _render_upload(request, sheet, error=str(error), status=409)
+
+    digest = hashlib.sha256(data).hexdigest()
+    request.session[SESSION_PREFIX + str(sheet.pk)] = {
+        "data": base64.b64encode(data).decode("ascii"),
+        "sha256": digest,
+    }
+    current = sheet_content(sheet)
+    changes = content_changes(
+        current, _new_content(sheet, inputs, current), with_results=entry_phase(sheet) != PLAN
+    )
+    return render(
+        request,
+        "staff/entry_preview.html",
+        {
+            "sheet": sheet,
+            "fiscal_year": sheet.fiscal_year,
+            "phase_label": PHASE_LABELS[entry_phase(sheet)],
+            "changes": changes,
+            "has_changes": any(c.kind != "unchanged" for c in changes),
+            "sha256": digest,
+            "version": version,
+            "urls": _urls(sheet),
+        },
+    )
+
+
+@login_required
+@require_POST
+def confirm(request, office, year, code):
+    """Save the previewed workbook as a draft, against the version written in it."""
+    sheet = _entry_sheet(request, office, year, code)
+    urls = _urls(sheet)
+    stored = request.session.pop(SESSION_PREFIX + str(sheet.pk), None)
+    if not stored or stored.get("sha256") != request.POST.get("sha256", ""):
+        messages.error(
+            request, "取り込むファイルが見つかりません。もう一度アップロードしてください。"
+        )
+        return redirect(urls["upload"])
+    data = base64.b64decode(stored["data"])
+    if hashlib.sha256(data).hexdigest() != stored["sha256"]:
+        messages.error(
+            request, "取り込むファイルが見つかりません。もう一度アップロードしてください。"
+        )
+        return redirect(urls["upload"])
+    inputs, version, problems = read_entry_workbook(data, sheet)
+    if problems or version is None:
+        messages.error(
+            request, "ファイルの内容に問題があります。もう一度アップロードしてください。"
+        )
+        return redirect(urls["upload"])
+    try:
+        if entry_phase(sheet) == PLAN:
+            sheet_save_plan(sheet=sheet, goals=inputs, expected_version=version, by=request.user)
+        else:
+            sheet_save_results(
+                sheet=sheet, results=inputs, expected_version=version, by=request.user
+            )
+    except GoalsError as error:
+        messages.error(request, str(error))
+        return redirect(urls["upload"])
+    messages.success(
+        request,
+        "Excelファイルの内容を下書きとして保存しました。内容を確認してから提出してください。",
+    )
+    return redirect(urls["sheet"])
+
+
+@login_required
+@require_GET
+@never_cache
+def workbooks_zip(request, office, year):
+    """Every department's workbook of the year in one zip, for 総務課 (approvers)."""
+    fiscal_year = get_fiscal_year(request, office, year, permission="office.view")
+    if not get_access(request).has("sheet.review", office=fiscal_year.office):
+        raise PermissionDenied
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        for sheet in sheets_with_content(fiscal_year=fiscal_year).select_related(
+            "fiscal_year__office"
+        ):
+            archive.writestr(entry_filename(sheet), build_entry_workbook(sheet))
+    filename = f"{fiscal_year.year}_{fiscal_year.office.slug}_記入用.zip"
+    return FileResponse(
+        io.BytesIO(output.getvalue()),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/zip",
+    )

@@ -1,0 +1,364 @@
+"""取込 for staff: a year's table brought in from a file, previewed first and written on 確定.
+
+Two pages under /staff/<office>/<year>/import/:
+
+- the データ layout (CSV or the Excel データ sheet, reports.importers_table.import_table);
+- a past year's published text (reports.published_text + reports.importers.import_published_table).
+
+Approvers (year.manage) import; viewers get a 403; anyone else a 404. The year need not exist
+yet: the import creates it. An upload is checked (reports.uploads) and validated without
+writing anything; the preview keeps the bytes in the session under a random token with their
+SHA-256, and 確定 re-runs the import for real, in one transaction, all or nothing.
+"""
+
+import base64
+import hashlib
+import secrets
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from departments.models import Department, Office
+from departments.permissions import require
+from goals.models import FiscalYear
+from goals.wareki import fiscal_year_label
+from reports.importers import TableImportError, import_published_table
+from reports.importers_table import DEPARTMENT_CODE, DEPARTMENT_NAME, import_table, read_table_file
+from reports.published_text import PublishedTableError, parse_published_table
+from reports.uploads import UploadRejected, read_upload
+
+SESSION_KEY = "reports_import_pending"
+TABLE, PUBLISHED = "table", "published"
+MIN_YEAR, MAX_YEAR = 1989, 2200
+
+# The command-line wording of the importer, as the page says it.
+_WORDING = (
+    ("--create-tags を指定してください", "「新しい区分を作成する」にチェックを入れてください"),
+    ("--year", "取込先の年度"),
+)
+
+
+class TableUploadForm(forms.Form):
+    file = forms.FileField(label="ファイル (CSV または Excel)", required=False)
+    create_tags = forms.BooleanField(
+        label="区役所の区分にない区分を、新しい区分として作成する", required=False
+    )
+
+
+class PublishedUploadForm(forms.Form):
+    file = forms.FileField(label="ファイル (UTF-8 のテキスト)", required=False)
+
+
+# --- access and the pending upload ------------------------------------------------------------
+
+
+def _office(request, office, year):
+    """The office, for an approver (a viewer gets a 403, anyone else a 404); the year checked."""
+    office_obj = Office.objects.filter(slug=office).first()
+    if office_obj is None or not MIN_YEAR <= year <= MAX_YEAR:
+        raise Http404
+    require(request, "year.manage", office=office_obj, visible_with="office.view")
+    return office_obj
+
+
+def _context(office, year, **extra):
+    return {
+        "office": office,
+        "year": year,
+        "year_label": fiscal_year_label(year),
+        "fiscal_year": FiscalYear.objects.filter(office=office, year=year).first(),
+        **extra,
+    }
+
+
+def _keep(request, flavor, *, office, year, data, name, **options):
+    """Keep the bytes for 確定 (one pending upload per kind of import); the token to post back."""
+    token = secrets.token_urlsafe(24)
+    pending = dict(request.session.get(SESSION_KEY, {}))
+    pending[flavor] = {
+        "token": token,
+        "office": office.pk,
+        "year": year,
+        "name": name[:200],
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "data": base64.b64encode(data).decode("ascii"),
+        **options,
+    }
+    request.session[SESSION_KEY] = pending
+    return token
+
+
+def _take(request, flavor, *, office, year):
+    """The kept upload for this token, office and year, intact; else None."""
+    entry = request.session.get(SESSION_KEY, {}).get(flavor)
+    token = request.POST.get("token", "")
+    if (
+        not entry
+        or not token
+        or not secrets.compare_digest(entry["token"], token)
+        or entry["office"] != office.pk
+        or entry["year"] != year
+    ):
+        return None
+    try:
+        data = base64.b64decode(entry["data"], validate=True)
+    except (ValueError, TypeError):
+        return None
+    if not secrets.compare_digest(hashlib.sha256(data).hexdigest(), entry["sha256"]):
+        return None
+    return entry, data
+
+
+def _forget(request, flavor):
+    pending = dict(request.session.get(SESSION_KEY, {}))
+    if pending.pop(flavor, None) is not None:
+        request.session[SESSION_KEY] = pending
+
+
+def _expired(request):
+    messages.error(
+        request,
+        "確認中のファイルが見つかりません (期限切れか、別の画面で取り込み直しました)。もう一度ファイルを選んでください。",
+    )
+
+
+def _dashboard_url(office, year):
+    return reverse("goals:dashboard", kwargs={"office": office.slug, "year": year})
+
+
+# --- the データ layout (CSV / Excel) ---------------------------------------------------------------
+
+
+def _run_table(office, year, kind, data, *, dry_run, create_tags, by=None):
+    """import_table on the bytes (in a temporary file, as it reads a path); (summary, rows)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload.{kind}"
+        path.write_bytes(data)
+        summary = import_table(
+            path=path, office=office, year=year, dry_run=dry_run, create_tags=create_tags, by=by
+        )
+        rows = read_table_file(path) if dry_run else None
+    return summary, rows
+
+
+def _departments_preview(office, rows):
+    """Each department of the file in order: code, name, goal count, whether it is new."""
+    existing = dict(Department.objects.filter(office=office).values_list("code", "name"))
+    names, goals = {}, Counter()
+    for row in rows:
+        code = str(row.values.get(DEPARTMENT_CODE) or "").strip()
+        name = str(row.values.get(DEPARTMENT_NAME) or "").strip()
+        names.setdefault(code, existing.get(code) or name)
+        goals[code] += 1
+    return [
+        {"code": code, "name": name, "goals": goals[code], "new": code not in existing}
+        for code, name in names.items()
+    ]
+
+
+def _problems(error):
+    problems = getattr(error, "problems", None)
+    if problems is None:
+        return [{"row": "", "column": "", "message": str(error)}]
+    result = []
+    for problem in problems:
+        message = problem.message
+        for old, new in _WORDING:
+            message = message.replace(old, new)
+        result.append(
+            {
+                "row": f"{problem.row}行目" if problem.row else "ファイル全体",
+                "column": problem.column,
+                "message": message,
+            }
+        )
+    return result
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def table_upload(request, office, year):
+    """The upload form; a POSTed file is checked without writing and shown as a preview."""
+    office_obj = _office(request, office, year)
+    if request.method == "GET":
+        return render(
+            request, "staff/import_table.html", _context(office_obj, year, form=TableUploadForm())
+        )
+    form = TableUploadForm(request.POST, request.FILES)
+    context = _context(office_obj, year, form=form)
+    form.is_valid()
+    create_tags = bool(form.cleaned_data.get("create_tags"))
+    upload = request.FILES.get("file")
+    try:
+        kind, data = read_upload(upload, allowed={"csv", "xlsx"})
+    except UploadRejected as error:
+        context["rejected"] = str(error)
+        return render(request, "staff/import_table.html", context)
+    try:
+        summary, rows = _run_table(
+            office_obj, year, kind, data, dry_run=True, create_tags=create_tags
+        )
+    except TableImportError as error:
+        context["problems"] = _problems(error)
+        context["filename"] = upload.name
+        return render(request, "staff/import_table.html", context)
+    token = _keep(
+        request,
+        TABLE,
+        office=office_obj,
+        year=year,
+        data=data,
+        name=upload.name,
+        kind=kind,
+        create_tags=create_tags,
+    )
+    context.update(
+        preview=summary,
+        departments=_departments_preview(office_obj, rows),
+        token=token,
+        filename=upload.name,
+        create_tags=create_tags,
+    )
+    return render(request, "staff/import_table.html", context)
+
+
+@login_required
+@require_POST
+def table_confirm(request, office, year):
+    """確定: the kept file imported for real, all or nothing."""
+    office_obj = _office(request, office, year)
+    kept = _take(request, TABLE, office=office_obj, year=year)
+    upload_url = reverse(
+        "publishing:import_table", kwargs={"office": office_obj.slug, "year": year}
+    )
+    if kept is None:
+        _expired(request)
+        return redirect(upload_url)
+    entry, data = kept
+    try:
+        with transaction.atomic():
+            summary, _ = _run_table(
+                office_obj,
+                year,
+                entry["kind"],
+                data,
+                dry_run=False,
+                create_tags=entry.get("create_tags", False),
+                by=request.user,
+            )
+    except TableImportError as error:
+        _forget(request, TABLE)
+        context = _context(
+            office_obj,
+            year,
+            form=TableUploadForm(),
+            problems=_problems(error),
+            filename=entry["name"],
+        )
+        return render(request, "staff/import_table.html", context)
+    _forget(request, TABLE)
+    messages.success(
+        request,
+        f"{entry['name']} を取り込みました: {fiscal_year_label(year)} 部署 {summary.departments} "
+        f"(新規 {summary.departments_created})、{summary.sheets_imported} シート / {summary.goals_imported} 目標"
+        f"{'、変更なし ' + str(summary.sheets_unchanged) + ' シート' if summary.sheets_unchanged else ''}。",
+    )
+    return redirect(_dashboard_url(office_obj, year))
+
+
+# --- past years from the published text -------------------------------------------------------
+
+
+def _published_preview(office, table):
+    existing = set(Department.objects.filter(office=office).values_list("name", flat=True))
+    departments = [
+        {"line": d.line, "name": d.name, "goals": len(d.goals), "new": d.name not in existing}
+        for d in table.departments
+    ]
+    return {
+        "policy": table.policy,
+        "departments": departments,
+        "department_count": len(departments),
+        "new_departments": sum(d["new"] for d in departments),
+        "goal_count": sum(d["goals"] for d in departments),
+        "has_results": table.has_results,
+    }
+
+
+def _parse(data):
+    return parse_published_table(data.decode("utf-8-sig"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def published_upload(request, office, year):
+    """The upload form for a published text; a POSTed file is parsed and shown as a preview."""
+    office_obj = _office(request, office, year)
+    if request.method == "GET":
+        return render(
+            request,
+            "staff/import_published.html",
+            _context(office_obj, year, form=PublishedUploadForm()),
+        )
+    form = PublishedUploadForm(request.POST, request.FILES)
+    context = _context(office_obj, year, form=form)
+    upload = request.FILES.get("file")
+    try:
+        _, data = read_upload(upload, allowed={"txt"})
+    except UploadRejected as error:
+        context["rejected"] = str(error)
+        return render(request, "staff/import_published.html", context)
+    context["filename"] = upload.name
+    try:
+        table = _parse(data)
+    except PublishedTableError as error:
+        context["parse_error"] = {"line": error.line, "message": error.message}
+        return render(request, "staff/import_published.html", context)
+    token = _keep(request, PUBLISHED, office=office_obj, year=year, data=data, name=upload.name)
+    context.update(preview=_published_preview(office_obj, table), token=token)
+    return render(request, "staff/import_published.html", context)
+
+
+@login_required
+@require_POST
+def published_confirm(request, office, year):
+    """確定: the kept text imported for real, all or nothing."""
+    office_obj = _office(request, office, year)
+    kept = _take(request, PUBLISHED, office=office_obj, year=year)
+    upload_url = reverse(
+        "publishing:import_published", kwargs={"office": office_obj.slug, "year": year}
+    )
+    if kept is None:
+        _expired(request)
+        return redirect(upload_url)
+    entry, data = kept
+    _forget(request, PUBLISHED)
+    context = _context(office_obj, year, form=PublishedUploadForm(), filename=entry["name"])
+    try:
+        table = _parse(data)
+        with transaction.atomic():
+            summary = import_published_table(
+                office=office_obj, year=year, table=table, by=request.user
+            )
+    except PublishedTableError as error:
+        context["parse_error"] = {"line": error.line, "message": error.message}
+        return render(request, "staff/import_published.html", context)
+    except TableImportError as error:
+        context["rejected"] = f"{error} (何も取り込んでいません)"
+        return render(request, "staff/import_published.html", context)
+    messages.success(
+        request,
+        f"{entry['name']} を取り込みました: {fiscal_year_label(year)} 部署 {len(table.departments)} "
+        f"(新規 {summary.departments_created})、{summary.sheets_imported} シート / {summary.goals_imported} 目標"
+        f"{'、変更なし ' + str(summary.sheets_unchanged) + ' シート' if summary.sheets_unchanged else ''}。",
+    )
+    return redirect(_dashboard_url(office_obj, year))

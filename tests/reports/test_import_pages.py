@@ -1,0 +1,269 @@
+"""取込 pages: upload, preview without writing, 確定 writes all or nothing; approvers only."""
+
+import csv
+import io
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from departments.models import Department, Role
+from goals.models import FiscalYear, Goal, GoalSheet, SheetStatus
+from goals.wareki import fiscal_year_label
+from reports.exporters import EXPORTERS
+from reports.models import PublicationKind
+from reports.table import DATA_COLUMNS, build_table
+from reports.views_import import SESSION_KEY
+from tests.conftest import SEED
+from tests.factories import DepartmentFactory, MembershipFactory, OfficeFactory
+
+COLUMNS = [column.name for column in DATA_COLUMNS]
+YEAR, YEAR_LABEL = COLUMNS.index("年度"), COLUMNS.index("年度(和暦)")
+
+
+def seed_csv(seed_year, year=2019) -> bytes:
+    """The seed's CSV export with 年度 and 年度(和暦) rewritten to another year."""
+    data = EXPORTERS["csv"].render(build_table(seed_year, PublicationKind.RESULT))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    for row in rows[1:]:
+        row[YEAR], row[YEAR_LABEL] = str(year), fiscal_year_label(year)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def url(name, office="nakahara", year=2019):
+    return reverse(f"publishing:{name}", kwargs={"office": office, "year": year})
+
+
+def counts():
+    return (
+        FiscalYear.objects.count(),
+        Department.objects.count(),
+        GoalSheet.objects.count(),
+        Goal.objects.count(),
+    )
+
+
+@pytest.fixture
+def people(seed_year):
+    departments = list(
+        seed_year.office.departments.filter(writes_goals=True).order_by("sort_order")
+    )
+    return SimpleNamespace(
+        approver=MembershipFactory(department=departments[0], role=Role.APPROVER).user,
+        viewer=MembershipFactory(department=departments[0], role=Role.VIEWER).user,
+        editor=MembershipFactory(department=departments[1], role=Role.EDITOR).user,
+        outsider=MembershipFactory(
+            department=DepartmentFactory(office=OfficeFactory()), role=Role.APPROVER
+        ).user,
+    )
+
+
+def post_file(client, name, data, filename, **extra):
+    return client.post(
+        url(name, **extra.pop("at", {})), {"file": SimpleUploadedFile(filename, data), **extra}
+    )
+
+
+# --- データ (CSV/Excel) -----------------------------------------------------------------------
+
+
+def test_csv_upload_previews_then_confirm_imports_the_year(client, seed_year, people):
+    client.force_login(people.approver)
+    before = counts()
+
+    response = post_file(client, "import_table", seed_csv(seed_year), "nakahara-2019.csv")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "取込内容の確認" in page and "まだ何も取り込んでいません" in page
+    assert "年度を新規作成" in page
+    assert "取込: 17 シート" in page
+    goals = Goal.objects.filter(sheet__fiscal_year=seed_year).count()
+    assert f"{goals} 目標" in page
+    assert counts() == before  # nothing written yet
+    token = response.context["token"]
+
+    response = client.post(url("import_table_confirm"), {"token": token})
+
+    assert response.status_code == 302
+    assert response.url == reverse("goals:dashboard", kwargs={"office": "nakahara", "year": 2019})
+    imported = FiscalYear.objects.get(office=seed_year.office, year=2019)
+    sheets = GoalSheet.objects.filter(fiscal_year=imported)
+    assert sheets.count() == 17
+    assert set(sheets.values_list("plan_status", flat=True)) == {SheetStatus.APPROVED}
+    assert Goal.objects.filter(sheet__fiscal_year=imported).count() == goals
+    followed = client.get(response.url)
+    assert "を取り込みました" in followed.content.decode()
+    assert SESSION_KEY not in client.session or "table" not in client.session[SESSION_KEY]
+
+    # The token is used up: a second 確定 writes nothing more.
+    again = client.post(url("import_table_confirm"), {"token": token}, follow=True)
+    assert "もう一度ファイルを選んでください" in again.content.decode()
+    assert GoalSheet.objects.filter(fiscal_year=imported).count() == 17
+
+
+def test_a_bad_file_lists_row_and_column_problems_and_writes_nothing(client, seed_year, people):
+    client.force_login(people.approver)
+    data = seed_csv(seed_year).decode("utf-8-sig")
+    lines = data.split("\r\n")
+    row = next(csv.reader([lines[2]]))
+    row[COLUMNS.index("目標番号")] = "abc"
+    row[COLUMNS.index("目標")] = ""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(row)
+    lines[2] = buffer.getvalue()
+    before = counts()
+
+    response = post_file(client, "import_table", "\r\n".join(lines).encode(), "bad.csv")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "取り込めません" in page and "確定して取り込む" not in page
+    problems = response.context["problems"]
+    assert {(p["row"], p["column"]) for p in problems} >= {("3行目", "目標番号"), ("3行目", "目標")}
+    assert "目標番号は整数で入力してください" in page
+    assert counts() == before
+    assert "table" not in client.session.get(SESSION_KEY, {})
+
+
+def test_a_renamed_pdf_is_refused_on_the_page(client, seed_year, people):
+    client.force_login(people.approver)
+    before = counts()
+    response = post_file(client, "import_table", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "table.csv")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "PDF ファイルは取り込めません" in page
+    assert 'type="file"' in page  # the form is still there
+    assert counts() == before
+
+
+def test_confirm_with_a_wrong_token_writes_nothing(client, seed_year, people):
+    client.force_login(people.approver)
+    post_file(client, "import_table", seed_csv(seed_year), "nakahara-2019.csv")
+    before = counts()
+    response = client.post(url("import_table_confirm"), {"token": "forged"}, follow=True)
+    assert "もう一度ファイルを選んでください" in response.content.decode()
+    assert counts() == before
+
+
+def test_a_tampered_pending_upload_is_refused(client, seed_year, people):
+    client.force_login(people.approver)
+    response = post_file(client, "import_table", seed_csv(seed_year), "nakahara-2019.csv")
+    session = client.session
+    pending = session[SESSION_KEY]
+    pending["table"]["data"] = pending["table"]["data"][:-8] + "AAAAAAA="
+    session[SESSION_KEY] = pending
+    session.save()
+    before = counts()
+    client.post(url("import_table_confirm"), {"token": response.context["token"]})
+    assert counts() == before
+
+
+def test_confirm_for_another_year_is_refused(client, seed_year, people):
+    client.force_login(people.approver)
+    response = post_file(client, "import_table", seed_csv(seed_year), "nakahara-2019.csv")
+    before = counts()
+    client.post(url("import_table_confirm", year=2018), {"token": response.context["token"]})
+    assert counts() == before
+
+
+# --- 公表済みの表 (テキスト) -----------------------------------------------------------------------
+
+
+def test_past_year_text_previews_then_confirms_into_a_new_office(client, db):
+    office = OfficeFactory(name="高津区役所", slug="takatsu", municipality_code="141348")
+    approver = MembershipFactory(
+        department=DepartmentFactory(office=office), role=Role.APPROVER
+    ).user
+    client.force_login(approver)
+    before = counts()
+
+    response = post_file(
+        client,
+        "import_published",
+        SEED.read_bytes(),
+        "nakahara-2020.txt",
+        at={"office": "takatsu", "year": 2020},
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    preview = response.context["preview"]
+    assert "取込内容の確認" in page and "まだ何も取り込んでいません" in page
+    assert preview["department_count"] == 17 and preview["goal_count"] > 17
+    assert len(preview["policy"]) == 4
+    assert f"目標: {preview['goal_count']}" in page
+    assert counts() == before
+
+    response = client.post(
+        url("import_published_confirm", office="takatsu", year=2020),
+        {"token": response.context["token"]},
+    )
+
+    assert response.status_code == 302
+    year = FiscalYear.objects.get(office=office, year=2020)
+    assert year.principles.count() == 4
+    sheets = GoalSheet.objects.filter(fiscal_year=year)
+    assert sheets.count() == 17
+    assert Goal.objects.filter(sheet__fiscal_year=year).count() == preview["goal_count"]
+
+
+def test_a_broken_text_shows_the_line_and_writes_nothing(client, seed_year, people):
+    client.force_login(people.approver)
+    before = counts()
+    response = post_file(client, "import_published", "ただの文章です。\n".encode(), "x.txt")
+    assert response.status_code == 200
+    assert response.context["parse_error"]["line"] >= 1
+    assert "行目" in response.content.decode()
+    assert counts() == before
+
+
+def test_a_workbook_is_refused_on_the_text_page(client, seed_year, people):
+    client.force_login(people.approver)
+    data = EXPORTERS["xlsx"].render(build_table(seed_year, PublicationKind.RESULT))
+    response = post_file(client, "import_published", data, "renamed.txt")
+    assert "Excel" in response.content.decode()
+    assert "preview" not in response.context or not response.context["preview"]
+
+
+# --- who may ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["import_table", "import_published"])
+@pytest.mark.parametrize(
+    "persona, expected", [("approver", 200), ("viewer", 403), ("editor", 404), ("outsider", 404)]
+)
+def test_only_approvers_import(client, people, name, persona, expected):
+    client.force_login(getattr(people, persona))
+    assert client.get(url(name)).status_code == expected
+    confirm = client.post(url(f"{name}_confirm"), {"token": "x"})
+    assert confirm.status_code == (302 if expected == 200 else expected)
+
+
+def test_a_viewer_cannot_upload(client, seed_year, people):
+    client.force_login(people.viewer)
+    before = counts()
+    response = post_file(client, "import_table", seed_csv(seed_year), "nakahara-2019.csv")
+    assert response.status_code == 403
+    assert counts() == before
+
+
+def test_anonymous_is_sent_to_log_in(client, seed_year):
+    for name in (
+        "import_table",
+        "import_table_confirm",
+        "import_published",
+        "import_published_confirm",
+    ):
+        response = client.get(url(name)) if "confirm" not in name else client.post(url(name))
+        assert response.status_code == 302
+        assert "login" in response.url
+
+
+def test_unknown_office_and_out_of_range_year_are_404(client, people):
+    client.force_login(people.approver)
+    assert client.get(url("import_table", office="nowhere")).status_code == 404
+    assert client.get(url("import_table", year=1900)).status_code == 404
