@@ -395,6 +395,7 @@ class SheetActions:
     submit_results: bool = False
     review_plan: bool = False  # 承認 / 差戻し
     review_results: bool = False
+    workbook: bool = False  # the Excel entry file: the department's editors and 総務課
     approve_plan: bool = False  # 承認 itself: never by the person who submitted
     approve_results: bool = False
     reopen_plan: bool = False  # 承認取消
@@ -417,7 +418,9 @@ def own_submissions(events, user):
 def sheet_actions(sheet, *, can_edit: bool, can_review: bool, own=frozenset()) -> SheetActions:
     """Which workflow steps this person may start on the sheet now (own: phases they submitted)."""
     plan, result = sheet.plan_status, sheet.result_status
+    editable = plan_edit_refusal(sheet) is None or results_edit_refusal(sheet) is None
     return SheetActions(
+        workbook=(can_edit or can_review) and editable,
         approve_plan=can_review and plan == SheetStatus.SUBMITTED and Phase.PLAN not in own,
         approve_results=can_review and result == SheetStatus.SUBMITTED and Phase.RESULT not in own,
         edit_plan=can_edit and plan_edit_refusal(sheet) is None,
