@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "departments",
     "goals",
     "reports",
+    "wardservice",  # project-wide management commands (backup, restore)
 ]
 
 MIDDLEWARE = [
