@@ -5,6 +5,13 @@ from django.core.management import CommandError, call_command
 
 from departments.models import Membership, Role
 from goals.models import FiscalYear, GoalSheet, SheetStatus
+from tests.reports.publishing import use_tmp_media
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """The demo publishes its first year: its files go to the test's folder, not media/."""
+    use_tmp_media(settings, tmp_path)
 
 
 def load():

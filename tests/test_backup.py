@@ -1,0 +1,431 @@
+"""backup / restore: a real installation (the demo year, published, with its stored files) is
+backed up, restored into an empty database and an empty MEDIA_ROOT by separate processes as an
+operator would run them, and compared table by table and file by file; corrupt, tampered,
+unsafe or mismatched archives are refused before anything is changed.
+
+Runs on the engine the suite runs on: SQLite files, or extra databases in the same PostgreSQL
+cluster (created and dropped here).
+"""
+
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import tempfile
+import uuid
+from contextlib import closing
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
+
+from goals.models import Goal
+from tests.factories import GoalFactory, MembershipFactory
+from wardservice import backup
+
+PROJECT = Path(settings.BASE_DIR)
+ENGINE = settings.DATABASES["default"]["ENGINE"]
+ON_POSTGRES = ENGINE == "django.db.backends.postgresql"
+
+
+# --- Sites run as separate processes ------------------------------------------------------------
+
+
+class Site:
+    """An installation: a database (by URL) and a MEDIA_ROOT, driven through manage.py."""
+
+    def __init__(self, database_url, media_root):
+        self.database_url, self.media_root = database_url, Path(media_root)
+
+    def manage(self, *args, check=True):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "wardservice.settings",
+            "WARDSERVICE_TESTING": "1",
+            "DATABASE_URL": self.database_url,
+            "MEDIA_ROOT": str(self.media_root),
+        }
+        done = subprocess.run(
+            [sys.executable, "manage.py", *map(str, args)],
+            cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600, check=False,
+        )
+        if check and done.returncode != 0:
+            pytest.fail(f"manage.py {' '.join(map(str, args))} failed:\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def tables(self):
+        """Every table's rows (sorted), and on PostgreSQL every sequence's position."""
+        return database_contents(self.database_url)
+
+    def media(self):
+        return media_contents(self.media_root)
+
+
+def database_contents(database_url):
+    if database_url.startswith("sqlite:"):
+        with closing(sqlite3.connect(urlsplit(database_url).path[1:])) as db:
+            names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return {name: sorted(map(repr, db.execute(f'SELECT * FROM "{name}"'))) for name in names}
+    import psycopg
+
+    with psycopg.connect(database_url) as db:
+        names = [n for (n,) in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        contents = {name: sorted(map(repr, db.execute(f'SELECT * FROM "{name}"'))) for name in names}
+        contents["(sequences)"] = sorted(db.execute("SELECT sequencename, last_value FROM pg_sequences"))
+        return contents
+
+
+def add_table(database_url, name):
+    if database_url.startswith("sqlite:"):
+        with closing(sqlite3.connect(urlsplit(database_url).path[1:])) as db:
+            db.execute(f'CREATE TABLE "{name}" (id integer)')
+        return
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as db:
+        db.execute(f'CREATE TABLE "{name}" (id integer)')
+
+
+def media_contents(root):
+    root = Path(root)
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*")) if path.is_file()
+    }
+
+
+@pytest.fixture
+def new_database(tmp_path):
+    """A factory of empty databases (URLs): SQLite files, or databases in the test cluster."""
+    created = []
+    default = settings.DATABASES["default"]
+
+    def admin_connection():
+        import psycopg
+
+        return psycopg.connect(
+            dbname="postgres", user=default["USER"], password=default["PASSWORD"] or None,
+            host=default["HOST"] or None, port=default["PORT"] or None, autocommit=True,
+        )
+
+    def make(label):
+        if not ON_POSTGRES:
+            return f"sqlite:///{tmp_path / label}.sqlite3"
+        name = f"wardservice_{label}_{uuid.uuid4().hex[:8]}"
+        with admin_connection() as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        auth = quote(default["USER"]) + (f":{quote(default['PASSWORD'])}" if default["PASSWORD"] else "")
+        return f"postgres://{auth}@{default['HOST']}:{default['PORT']}/{name}"
+
+    yield make
+    if created:
+        with admin_connection() as admin:
+            for name in created:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_backup_restored_into_an_empty_database_is_identical(tmp_path, new_database):
+    source = Site(new_database("source"), tmp_path / "source-media")
+    source.manage("migrate", "--verbosity=0")
+    source.manage("load_demo")  # the 2020 table, published: stored files, history, memberships
+    (source.media_root / "uploads").mkdir(parents=True)
+    (source.media_root / "uploads" / "区民課 資料.txt").write_text("資料", encoding="utf-8")
+
+    made = source.manage("backup", "--output", tmp_path / "backups")
+    [archive] = (tmp_path / "backups").glob("wardservice-backup-*.tar.gz")
+    assert f"バックアップを作成しました: {archive} ({archive.stat().st_size:,} バイト)" in made.stdout
+    assert archive.stat().st_mode & 0o077 == 0  # password hashes inside: owner only
+
+    target = Site(new_database("target"), tmp_path / "target-media")
+    restored = target.manage("restore", archive)
+    assert "復元しました" in restored.stdout
+    expected_tables, expected_media = source.tables(), source.media()
+    assert target.tables() == expected_tables
+    assert expected_tables["reports_publicationfile"] and expected_tables["goals_historicalgoal"]
+    assert target.media() == expected_media
+    assert len(expected_media) == 5  # HTML, PDF, XLSX, CSV of the 2020 table, and the upload
+    target.manage("migrate", "--check")  # the migration state came back with the data
+
+    # A second restore over it is refused without --force, and changes nothing.
+    (target.media_root / "stray.txt").write_text("not in the backup")
+    target.manage("shell", "-c", "from django.contrib.auth.models import User; User.objects.create(username='new')")
+    add_table(target.database_url, "left_by_a_later_version")
+    refused = target.manage("restore", archive, check=False)
+    assert refused.returncode != 0
+    assert "--force" in refused.stderr
+    assert target.tables() != expected_tables
+    assert (target.media_root / "stray.txt").exists()
+
+    # With --force the result is the backup again, files not in it removed.
+    forced = target.manage("restore", archive, "--force")
+    assert "stray.txt" in forced.stdout
+    if ON_POSTGRES:  # SQLite's restore replaces the whole file
+        assert "left_by_a_later_version" in forced.stdout
+    assert target.tables() == expected_tables
+    assert target.media() == expected_media
+
+    # The restored database goes on numbering rows where the source left off.
+    shown = target.manage("shell", "--verbosity=0", "-c", (
+        "from django.contrib.auth.models import User; "
+        "print(User.objects.create(username='after-restore').pk > max(User.objects.exclude("
+        "username='after-restore').values_list('pk', flat=True)))"
+    ))
+    assert shown.stdout.strip() == "True"
+
+
+# --- In-process: manifest, refusals, retention ----------------------------------------------------
+
+
+@pytest.fixture
+def small_site(settings, tmp_path):
+    """A department with a member and goals, and two stored files (one with a Japanese name)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    membership = MembershipFactory()
+    GoalFactory.create_batch(2, sheet__department=membership.department)
+    default_storage.save("publications/test/table.csv", ContentFile(b"a,b\r\n1,2\r\n"))
+    default_storage.save("uploads/区民課.txt", ContentFile("資料".encode()))
+    return membership
+
+
+@pytest.fixture
+def archive(small_site, tmp_path):
+    call_command("backup", output=str(tmp_path / "backups"), stdout=io.StringIO())
+    [path] = (tmp_path / "backups").glob("wardservice-backup-*.tar.gz")
+    return path
+
+
+def read_manifest(path):
+    with tarfile.open(path) as tar:
+        return json.loads(tar.extractfile("manifest.json").read())
+
+
+def rewrite(source, target, *, change=lambda name, data: data, extra=()):
+    """A copy of the archive with some members' content changed, and extra members appended."""
+    with tarfile.open(source) as old, tarfile.open(target, "w:gz", format=tarfile.PAX_FORMAT) as new:
+        for member in old.getmembers():
+            data = change(member.name, old.extractfile(member).read())
+            member.size = len(data)
+            new.addfile(member, io.BytesIO(data))
+        for info, data in extra:
+            new.addfile(info, io.BytesIO(data) if data is not None else None)
+    return target
+
+
+def edit_manifest(archive, tmp_path, edit):
+    def change(name, data):
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        edit(manifest)
+        return json.dumps(manifest).encode()
+
+    return rewrite(archive, tmp_path / "edited.tar.gz", change=change)
+
+
+def state():
+    """Everything the restore could change: every table's rows, and the stored files."""
+    with connection.cursor() as cursor:
+        tables = {}
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            tables[table] = sorted(map(repr, cursor.fetchall()))
+    return tables, media_contents(settings.MEDIA_ROOT)
+
+
+def restore_refused(archive, match, **options):
+    with pytest.raises(CommandError, match=match) as refused:
+        call_command("restore", str(archive), stdout=io.StringIO(), **options)
+    return str(refused.value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_manifest_lists_engine_migrations_rows_and_checksums(archive, small_site):
+    manifest = read_manifest(archive)
+    assert manifest["format"] == "wardservice-backup" and manifest["format_version"] == 1
+    assert manifest["database"]["engine"] == ENGINE
+    assert manifest["database"]["vendor"] == connection.vendor
+    latest_goals = max(
+        name for app, name in MigrationRecorder(connection).applied_migrations() if app == "goals"
+    )
+    assert manifest["migrations"]["goals"] == latest_goals
+    assert manifest["models"]["departments.membership"] == {"table": "departments_membership", "rows": 1}
+    assert manifest["models"]["goals.goal"]["rows"] == Goal.objects.count() == 2
+    assert manifest["models"]["goals.goal_categories"]["rows"] == 0
+    stored = media_contents(settings.MEDIA_ROOT)
+    with tarfile.open(archive) as tar:
+        for name, entry in manifest["members"].items():
+            data = tar.extractfile(name).read()
+            assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        names = set(tar.getnames())
+    assert names == {"manifest.json", *manifest["members"]}
+    assert {f"media/{name}" for name in stored} | {manifest["database"]["member"]} == set(manifest["members"])
+    assert manifest["media"] == {"files": 2, "bytes": len(b"a,b\r\n1,2\r\n") + len("資料".encode())}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_refuses_a_database_with_data_without_force(archive):
+    before = state()
+    message = restore_refused(archive, "--force")
+    assert "復元先にデータがあります" in message and "departments_membership" in message
+    assert state() == before
+
+
+def tampered(archive, tmp_path):
+    def change(name, data):
+        return b"a,b\r\n1,3\r\n" if name == "media/publications/test/table.csv" else data
+
+    return rewrite(archive, tmp_path / "tampered.tar.gz", change=change)
+
+
+def truncated(archive, tmp_path):
+    data = archive.read_bytes()
+    return write(tmp_path / "truncated.tar.gz", data[: len(data) // 2])
+
+
+def trailer_cut(archive, tmp_path):
+    """Every member intact, only the gzip trailer (CRC and length) missing."""
+    return write(tmp_path / "trailer.tar.gz", archive.read_bytes()[:-4])
+
+
+def byte_flipped(archive, tmp_path):
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    return write(tmp_path / "flipped.tar.gz", bytes(data))
+
+
+def write(path, data):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("damage", [tampered, truncated, trailer_cut, byte_flipped])
+def test_a_corrupt_archive_is_refused_and_nothing_changes(archive, tmp_path, damage):
+    bad = damage(archive, tmp_path)
+    before = state()
+    message = restore_refused(bad, "復元を中止しました", force=True)
+    assert "何も変更していません" in message and "Nothing was changed" in message
+    assert state() == before
+    if damage is tampered:
+        assert "media/publications/test/table.csv: チェックサム不一致" in message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_of_the_other_engine_is_refused(archive, tmp_path):
+    other = "sqlite" if ON_POSTGRES else "postgresql"
+
+    def edit(manifest):
+        manifest["database"]["vendor"] = other
+        manifest["database"]["engine"] = f"django.db.backends.{other}"
+
+    before = state()
+    message = restore_refused(edit_manifest(archive, tmp_path, edit), "のデータベースのものです", force=True)
+    assert ("PostgreSQL" in message) and ("SQLite" in message)
+    assert state() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_from_a_newer_program_is_refused(archive, tmp_path):
+    def edit(manifest):
+        manifest["migrations"]["goals"] = "9999_from_a_newer_version"
+
+    before = state()
+    restore_refused(edit_manifest(archive, tmp_path, edit), "goals.9999_from_a_newer_version", force=True)
+    assert state() == before
+
+
+def member(name, kind=tarfile.REGTYPE, linkname=""):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, linkname
+    return info
+
+
+def unsafe_members(outside):
+    return {
+        "parent": member("../" + outside.name),
+        "parent inside media": member("media/../../" + outside.name),
+        "absolute": member(str(outside)),
+        "symlink": member("media/link", tarfile.SYMTYPE, linkname=str(outside)),
+        "hard link": member("media/hard", tarfile.LNKTYPE, linkname="manifest.json"),
+        "device": member("media/device", tarfile.CHRTYPE),
+        "fifo": member("media/fifo", tarfile.FIFOTYPE),
+        "outside the archive's folders": member("etc/evil.txt"),
+    }
+
+
+@pytest.mark.parametrize("case", list(unsafe_members(Path("x"))))
+def test_unsafe_member_paths_are_refused_before_anything_is_extracted(tmp_path, case):
+    """No database access either: the refusal comes before restore looks at the target."""
+    outside = Path(tempfile.gettempdir()) / f"wardservice-evil-{uuid.uuid4().hex}.txt"
+    info = unsafe_members(outside)[case]
+    data = b"evil" if info.isfile() else None
+    if data is not None:
+        info.size = len(data)
+    manifest = json.dumps({"format": "wardservice-backup", "format_version": 1, "members": {}}).encode()
+    head = member("manifest.json")
+    head.size = len(manifest)
+    crafted = tmp_path / "crafted.tar.gz"
+    with tarfile.open(crafted, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(head, io.BytesIO(manifest))
+        tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    message = restore_refused(crafted, "安全でない項目")
+    assert repr(info.name) in message
+    assert not outside.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keep_days_removes_only_archives_older_than_that(small_site, tmp_path, monkeypatch):
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    now = timezone.localtime()
+
+    def named(days_ago):
+        path = folder / backup.archive_name(now - timedelta(days=days_ago))
+        path.write_bytes(b"old")
+        return path
+
+    old, recent = named(15), named(2)
+    notes = write(folder / "notes.txt", b"keep me")
+    stale_partial = write(folder / ".wardservice-backup-20200101-000000.tar.gz.abc.partial", b"")
+    os.utime(stale_partial, (now.timestamp() - 2 * 86400,) * 2)
+    fresh_partial = write(folder / ".wardservice-backup-x.tar.gz.def.partial", b"")
+    monkeypatch.setenv("BACKUP_DIR", str(folder))
+
+    out = io.StringIO()
+    call_command("backup", keep_days=7, stdout=out)
+
+    made = {path.name for path in folder.iterdir()} - {recent.name, notes.name, fresh_partial.name}
+    assert len(made) == 1 and made.pop().startswith("wardservice-backup-")
+    assert not old.exists() and not stale_partial.exists()
+    assert recent.exists() and notes.exists() and fresh_partial.exists()
+    assert f"古いバックアップを削除しました: {old.name}" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_that_fails_half_way_leaves_no_archive(small_site, tmp_path, monkeypatch):
+    """Disk full while the stored files are written: no archive under any name is left."""
+    real_addfile = tarfile.TarFile.addfile
+
+    def addfile(self, info, fileobj=None, **kwargs):
+        if info.name.startswith("media/"):
+            raise OSError(28, "No space left on device")
+        return real_addfile(self, info, fileobj, **kwargs)
+
+    monkeypatch.setattr(tarfile.TarFile, "addfile", addfile)
+    folder = tmp_path / "backups"
+    with pytest.raises(OSError, match="No space left"):
+        call_command("backup", output=str(folder), stdout=io.StringIO())
+    assert list(folder.iterdir()) == []
