@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from reports.models import Publication, PublicationFile
+from reports.models import PendingUpload, Publication, PublicationFile
 
 
 class PublicationFileInline(admin.TabularInline):
@@ -22,6 +22,42 @@ class PublicationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "fiscal_year__office"]
     list_select_related = ["fiscal_year__office", "published_by"]
     inlines = [PublicationFileInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PendingUpload)
+class PendingUploadAdmin(admin.ModelAdmin):
+    """Read-only: who has a previewed upload waiting for 確定 (the bytes are not shown).
+
+    Expired ones are deleted on the next upload (reports.uploads.pending_uploads_cleanup).
+    """
+
+    list_display = ["created_at", "owner", "flavor", "office", "year", "sheet", "filename", "size"]
+    list_filter = ["flavor", "office"]
+    list_select_related = ["owner", "office", "sheet__department", "sheet__fiscal_year"]
+    fields = [
+        "owner",
+        "flavor",
+        "office",
+        "year",
+        "sheet",
+        "filename",
+        "size",
+        "sha256",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("data", "token")
 
     def has_add_permission(self, request):
         return False

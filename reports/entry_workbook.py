@@ -410,6 +410,11 @@ def read_entry_workbook(data: bytes, sheet):
     try:
         check_workbook_bytes(data)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            # Rows are parsed lazily: a broken cell raises while they are read, not on loading.
+            rows = _cells(workbook[ENTRY_SHEET]) if ENTRY_SHEET in workbook.sheetnames else None
+        finally:
+            workbook.close()
     except EntryUploadRejected as error:
         return [], None, [("", str(error))]
     except Exception:  # noqa: BLE001 - any broken file is the person's problem to fix, not a 500
@@ -423,21 +428,12 @@ def read_entry_workbook(data: bytes, sheet):
                 )
             ],
         )
-    try:
-        if ENTRY_SHEET not in workbook.sheetnames:
-            return (
-                [],
-                None,
-                [
-                    (
-                        "",
-                        f"「{ENTRY_SHEET}」シートがありません。ダウンロードしたファイルに入力してください。",
-                    )
-                ],
-            )
-        rows = _cells(workbook[ENTRY_SHEET])
-    finally:
-        workbook.close()
+    if rows is None:
+        return (
+            [],
+            None,
+            [("", f"「{ENTRY_SHEET}」シートがありません。ダウンロードしたファイルに入力してください。")],
+        )
 
     version = _check_header(rows, sheet, problems)
     phase = entry_phase(sheet)

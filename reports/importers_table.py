@@ -200,8 +200,13 @@ def _read_xlsx(path):
     sheet = workbook[DATA_SHEET]
 
     def records():
+        # Rows are parsed lazily: a broken cell or broken XML raises here, not on loading.
         try:
             yield from sheet.iter_rows(values_only=True)
+        except (ValueError, TypeError, KeyError, IndexError, SyntaxError) as error:
+            raise TableFileError(
+                [Problem(0, "", f"Excel ファイル (.xlsx) として読めません: {error}")]
+            ) from error
         finally:
             workbook.close()
 

@@ -183,3 +183,88 @@ class PublishedGoal(models.Model):
 
     def __str__(self):
         return f"{self.department_name} 目標{self.number}"
+
+
+class PendingUploadFlavor(models.TextChoices):
+    ENTRY_WORKBOOK = "entry_workbook", "記入用Excel"
+    DATA_TABLE = "data_table", "データ (CSV/Excel)"
+    PUBLISHED_TEXT = "published_text", "公表済みの表 (テキスト)"
+
+
+class PendingUpload(models.Model):
+    """An uploaded file that was checked and previewed, waiting for 確定 (reports.uploads).
+
+    The bytes wait here rather than in the session, so that a user's later requests do not load
+    megabytes of session data. The preview page posts back only `token`; 確定 accepts it from
+    the same person, for the same page, within EXPIRES_AFTER, once.
+    """
+
+    EXPIRES_AFTER = timedelta(hours=1)
+
+    token = models.CharField("トークン", max_length=64)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="pending_uploads",
+        verbose_name="アップロードした人",
+    )
+    flavor = models.CharField("取込の種類", max_length=20, choices=PendingUploadFlavor.choices)
+    office = models.ForeignKey(
+        "departments.Office",
+        on_delete=models.CASCADE,
+        related_name="pending_uploads",
+        verbose_name="区役所",
+    )
+    year = models.PositiveSmallIntegerField("年度 (西暦)")
+    sheet = models.ForeignKey(
+        "goals.GoalSheet",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="pending_uploads",
+        verbose_name="目標シート",
+        help_text="記入用Excelのときだけ",
+    )
+    filename = models.CharField("ファイル名", max_length=200, blank=True)
+    data = models.BinaryField("内容")
+    size = models.PositiveIntegerField("サイズ (バイト)")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    options = models.JSONField("取込の指定", default=dict, blank=True)
+    created_at = models.DateTimeField("アップロード日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "確定待ちのアップロード"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["token"], name="pendingupload_unique_token"),
+            models.CheckConstraint(
+                condition=models.Q(flavor__in=PendingUploadFlavor.values),
+                name="pendingupload_flavor_valid",
+            ),
+            models.CheckConstraint(
+                condition=Exact(Length("sha256"), 64), name="pendingupload_sha256_length"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(flavor=PendingUploadFlavor.ENTRY_WORKBOOK, sheet__isnull=False)
+                    | (
+                        ~models.Q(flavor=PendingUploadFlavor.ENTRY_WORKBOOK)
+                        & models.Q(sheet__isnull=True)
+                    )
+                ),
+                name="pendingupload_sheet_only_for_workbooks",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "created_at"], name="pendingupload_owner_created"),
+            models.Index(fields=["created_at"], name="pendingupload_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_flavor_display()} {self.filename} ({self.owner})"
+
+    def expires_at(self):
+        return self.created_at + self.EXPIRES_AFTER
+
+    def is_expired(self, now=None):
+        return (now or timezone.now()) >= self.expires_at()

@@ -4,21 +4,40 @@ read_upload() reads an uploaded file (at most MAX_UPLOAD_BYTES) and tells what i
 
 - "csv" / "txt": UTF-8 text (a BOM is fine) without NUL characters;
 - "xlsx": an Office Open XML workbook — a zip with [Content_Types].xml and xl/workbook.xml,
-  without macros, and small enough once unpacked (no zip bomb).
+  without macros, small enough once unpacked (no zip bomb), and whose XML parts are
+  well-formed XML without a DOCTYPE (the readers parse sheets lazily, row by row: a broken part
+  found there would be an error half-way through reading instead of a message).
 
 Anything else (a renamed PDF, an old .xls, an image, a workbook with macros, ...) is refused
 with UploadRejected, whose message is Japanese and can be shown as it is.
+
+A file that passed and was previewed waits for 確定 as a PendingUpload (pending_upload_keep):
+the page posts back only its random token, and pending_upload_take gives the bytes back once,
+to the same person, for the same page, within PendingUpload.EXPIRES_AFTER.
 """
 
+import hashlib
 import io
+import secrets
 import zipfile
+import zlib
+from xml.parsers import expat
+
+from django.db import transaction
+from django.utils import timezone
+
+from reports.models import PendingUpload
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
     "MAX_XLSX_MEMBERS",
     "MAX_XLSX_RATIO",
     "MAX_XLSX_UNCOMPRESSED",
+    "PendingUploadError",
     "UploadRejected",
+    "pending_upload_keep",
+    "pending_upload_take",
+    "pending_uploads_cleanup",
     "read_upload",
 ]
 
@@ -38,6 +57,10 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .doc and encrypted Office f
 
 class UploadRejected(Exception):
     """The uploaded file is refused; the message (Japanese) says why."""
+
+
+class PendingUploadError(Exception):
+    """確定 without a usable pending upload (unknown, someone else's, used, expired); Japanese."""
 
 
 def _describe(allowed):
@@ -159,3 +182,107 @@ def _check_xlsx(data: bytes):
             raise UploadRejected(
                 "マクロを含む Excel ファイルは取り込めません。マクロなしの .xlsx で保存してください。"
             )
+        for member in members:
+            if member.filename.lower().endswith((".xml", ".rels")):
+                _check_xml_part(archive, member)
+
+
+class _Doctype(Exception):
+    pass
+
+
+def _refuse_doctype(*_args):
+    raise _Doctype
+
+
+def _check_xml_part(archive, member):
+    """Well-formed XML without a DOCTYPE (so no entities either), streamed through expat."""
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    try:
+        with archive.open(member) as stream:
+            parser.ParseFile(stream)
+    except _Doctype:
+        raise UploadRejected(
+            f"Excel ファイル (.xlsx) として読めません (中身の {member.filename} に DOCTYPE 宣言があります)。"
+        ) from None
+    except expat.ExpatError as error:
+        raise UploadRejected(
+            f"Excel ファイル (.xlsx) の中身が壊れています ({member.filename} の {error.lineno}行目)。"
+            "Excel で開いて、保存し直してください。"
+        ) from None
+    except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, NotImplementedError, EOFError):
+        raise UploadRejected("Excel ファイル (.xlsx) として読めません。") from None
+
+
+# --- waiting for 確定 -----------------------------------------------------------------------------
+
+PENDING_MISSING = (
+    "取り込むファイルが見つかりません (既に確定したか、別の画面でアップロードし直しました)。"
+    "もう一度アップロードしてください。"
+)
+PENDING_EXPIRED = (
+    "アップロードしてから{hours}時間を過ぎたため、確定できませんでした。何も保存していません。"
+    "もう一度アップロードしてください。"
+)
+
+
+def pending_upload_keep(
+    *, owner, flavor, office, year, data: bytes, filename: str, sheet=None, options=None
+) -> PendingUpload:
+    """Keep checked bytes until 確定; the page posts back only the returned upload's token.
+
+    One pending upload per person and page: an earlier one for the same page is replaced (its
+    preview can no longer be confirmed). Every expired upload, anyone's, is deleted on the way.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        pending_uploads_cleanup(now=now)
+        PendingUpload.objects.filter(
+            owner=owner, flavor=flavor, office=office, year=year, sheet=sheet
+        ).delete()
+        return PendingUpload.objects.create(
+            token=secrets.token_urlsafe(32),
+            owner=owner,
+            flavor=flavor,
+            office=office,
+            year=year,
+            sheet=sheet,
+            filename=(filename or "")[:200],
+            data=data,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            options=options or {},
+            created_at=now,
+        )
+
+
+def pending_upload_take(*, token, owner, flavor, office, year, sheet=None) -> PendingUpload:
+    """The kept upload behind `token` for this person and page, deleted so it serves only once.
+
+    PendingUploadError (Japanese) when there is none — unknown, someone else's, for another
+    page, already used — or it has expired, or its bytes no longer match their SHA-256.
+    """
+    if not token or not isinstance(token, str) or len(token) > 64:
+        raise PendingUploadError(PENDING_MISSING)
+    pending = PendingUpload.objects.filter(
+        token=token, owner=owner, flavor=flavor, office=office, year=year, sheet=sheet
+    ).first()
+    # Of two 確定 racing with the same token, only the one whose delete removes the row goes on.
+    if pending is None or PendingUpload.objects.filter(pk=pending.pk).delete()[0] != 1:
+        raise PendingUploadError(PENDING_MISSING)
+    if pending.is_expired():
+        hours = int(PendingUpload.EXPIRES_AFTER.total_seconds() // 3600)
+        raise PendingUploadError(PENDING_EXPIRED.format(hours=hours))
+    pending.data = bytes(pending.data)
+    if not secrets.compare_digest(hashlib.sha256(pending.data).hexdigest(), pending.sha256):
+        raise PendingUploadError(PENDING_MISSING)
+    return pending
+
+
+def pending_uploads_cleanup(*, now=None) -> int:
+    """Delete every expired pending upload; how many were deleted."""
+    cutoff = (now or timezone.now()) - PendingUpload.EXPIRES_AFTER
+    deleted, _ = PendingUpload.objects.filter(created_at__lte=cutoff).delete()
+    return deleted

@@ -3,13 +3,12 @@
 Who: the department's editors (sheet.edit) and the office's approvers (sheet.review). A viewer
 sees the sheet but gets a 403; anyone who may not see the sheet gets a 404.
 
-Between the preview and 確定 the uploaded bytes wait in the session (base64, with their SHA-256
-so the 確定 form names exactly the file that was previewed). 確定 parses them again and saves
-through the same services as the web forms, against the version written in the workbook.
+Between the preview and 確定 the uploaded bytes wait as a PendingUpload (reports.uploads); the
+確定 form posts back only its random token, which names exactly the file that was previewed and
+serves once, for this person and this sheet. 確定 parses the bytes again and saves through the
+same services as the web forms, against the version written in the workbook.
 """
 
-import base64
-import hashlib
 import io
 import zipfile
 
@@ -47,9 +46,12 @@ from reports.entry_workbook import (
     entry_phase,
     read_entry_workbook,
 )
+from reports.models import PendingUploadFlavor
+from reports.uploads import PendingUploadError, pending_upload_keep, pending_upload_take
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SESSION_PREFIX = "entry_workbook:"
+# Where this page kept uploads before PendingUpload (one key per sheet); removed when seen.
+LEGACY_SESSION_PREFIX = "entry_workbook:"
 
 
 def _entry_sheet(request, office, year, code):
@@ -168,11 +170,16 @@ def upload(request, office, year, code):
     except StaleSheetError as error:
         return _render_upload(request, sheet, error=str(error), status=409)
 
-    digest = hashlib.sha256(data).hexdigest()
-    request.session[SESSION_PREFIX + str(sheet.pk)] = {
-        "data": base64.b64encode(data).decode("ascii"),
-        "sha256": digest,
-    }
+    _forget_legacy_session_uploads(request.session)
+    pending = pending_upload_keep(
+        owner=request.user,
+        flavor=PendingUploadFlavor.ENTRY_WORKBOOK,
+        office=sheet.fiscal_year.office,
+        year=sheet.fiscal_year.year,
+        sheet=sheet,
+        data=data,
+        filename=getattr(request.FILES.get("workbook"), "name", ""),
+    )
     current = sheet_content(sheet)
     changes = content_changes(
         current, _new_content(sheet, inputs, current), with_results=entry_phase(sheet) != PLAN
@@ -186,11 +193,16 @@ def upload(request, office, year, code):
             "phase_label": PHASE_LABELS[entry_phase(sheet)],
             "changes": changes,
             "has_changes": any(c.kind != "unchanged" for c in changes),
-            "sha256": digest,
+            "token": pending.token,
             "version": version,
             "urls": _urls(sheet),
         },
     )
+
+
+def _forget_legacy_session_uploads(session):
+    for key in [key for key in session.keys() if key.startswith(LEGACY_SESSION_PREFIX)]:
+        del session[key]
 
 
 @login_required
@@ -199,19 +211,19 @@ def confirm(request, office, year, code):
     """Save the previewed workbook as a draft, against the version written in it."""
     sheet = _entry_sheet(request, office, year, code)
     urls = _urls(sheet)
-    stored = request.session.pop(SESSION_PREFIX + str(sheet.pk), None)
-    if not stored or stored.get("sha256") != request.POST.get("sha256", ""):
-        messages.error(
-            request, "取り込むファイルが見つかりません。もう一度アップロードしてください。"
+    try:
+        pending = pending_upload_take(
+            token=request.POST.get("token", ""),
+            owner=request.user,
+            flavor=PendingUploadFlavor.ENTRY_WORKBOOK,
+            office=sheet.fiscal_year.office,
+            year=sheet.fiscal_year.year,
+            sheet=sheet,
         )
+    except PendingUploadError as error:
+        messages.error(request, str(error))
         return redirect(urls["upload"])
-    data = base64.b64decode(stored["data"])
-    if hashlib.sha256(data).hexdigest() != stored["sha256"]:
-        messages.error(
-            request, "取り込むファイルが見つかりません。もう一度アップロードしてください。"
-        )
-        return redirect(urls["upload"])
-    inputs, version, problems = read_entry_workbook(data, sheet)
+    inputs, version, problems = read_entry_workbook(pending.data, sheet)
     if problems or version is None:
         messages.error(
             request, "ファイルの内容に問題があります。もう一度アップロードしてください。"

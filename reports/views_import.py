@@ -7,13 +7,10 @@ Two pages under /staff/<office>/<year>/import/:
 
 Approvers (year.manage) import; viewers get a 403; anyone else a 404. The year need not exist
 yet: the import creates it. An upload is checked (reports.uploads) and validated without
-writing anything; the preview keeps the bytes in the session under a random token with their
-SHA-256, and 確定 re-runs the import for real, in one transaction, all or nothing.
+writing anything; the preview keeps the bytes as a PendingUpload whose random token the 確定
+form posts back, and 確定 re-runs the import for real, in one transaction, all or nothing.
 """
 
-import base64
-import hashlib
-import secrets
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -33,11 +30,19 @@ from goals.models import FiscalYear
 from goals.wareki import fiscal_year_label
 from reports.importers import TableImportError, import_published_table
 from reports.importers_table import DEPARTMENT_CODE, DEPARTMENT_NAME, import_table, read_table_file
+from reports.models import PendingUploadFlavor
 from reports.published_text import PublishedTableError, parse_published_table
-from reports.uploads import UploadRejected, read_upload
+from reports.uploads import (
+    PendingUploadError,
+    UploadRejected,
+    pending_upload_keep,
+    pending_upload_take,
+    read_upload,
+)
 
-SESSION_KEY = "reports_import_pending"
-TABLE, PUBLISHED = "table", "published"
+# Where these pages kept uploads before PendingUpload; removed from a session when seen.
+LEGACY_SESSION_KEY = "reports_import_pending"
+TABLE, PUBLISHED = PendingUploadFlavor.DATA_TABLE, PendingUploadFlavor.PUBLISHED_TEXT
 MIN_YEAR, MAX_YEAR = 1989, 2200
 
 # The command-line wording of the importer, as the page says it.
@@ -81,54 +86,33 @@ def _context(office, year, **extra):
 
 
 def _keep(request, flavor, *, office, year, data, name, **options):
-    """Keep the bytes for 確定 (one pending upload per kind of import); the token to post back."""
-    token = secrets.token_urlsafe(24)
-    pending = dict(request.session.get(SESSION_KEY, {}))
-    pending[flavor] = {
-        "token": token,
-        "office": office.pk,
-        "year": year,
-        "name": name[:200],
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "data": base64.b64encode(data).decode("ascii"),
-        **options,
-    }
-    request.session[SESSION_KEY] = pending
-    return token
+    """Keep the bytes for 確定 (one pending upload per person and kind of import); the token."""
+    request.session.pop(LEGACY_SESSION_KEY, None)
+    pending = pending_upload_keep(
+        owner=request.user,
+        flavor=flavor,
+        office=office,
+        year=year,
+        data=data,
+        filename=name,
+        options=options,
+    )
+    return pending.token
 
 
 def _take(request, flavor, *, office, year):
-    """The kept upload for this token, office and year, intact; else None."""
-    entry = request.session.get(SESSION_KEY, {}).get(flavor)
-    token = request.POST.get("token", "")
-    if (
-        not entry
-        or not token
-        or not secrets.compare_digest(entry["token"], token)
-        or entry["office"] != office.pk
-        or entry["year"] != year
-    ):
-        return None
+    """The kept upload for this person, token, office and year, now used up; else None."""
     try:
-        data = base64.b64decode(entry["data"], validate=True)
-    except (ValueError, TypeError):
+        return pending_upload_take(
+            token=request.POST.get("token", ""),
+            owner=request.user,
+            flavor=flavor,
+            office=office,
+            year=year,
+        )
+    except PendingUploadError as error:
+        messages.error(request, str(error))
         return None
-    if not secrets.compare_digest(hashlib.sha256(data).hexdigest(), entry["sha256"]):
-        return None
-    return entry, data
-
-
-def _forget(request, flavor):
-    pending = dict(request.session.get(SESSION_KEY, {}))
-    if pending.pop(flavor, None) is not None:
-        request.session[SESSION_KEY] = pending
-
-
-def _expired(request):
-    messages.error(
-        request,
-        "確認中のファイルが見つかりません (期限切れか、別の画面で取り込み直しました)。もう一度ファイルを選んでください。",
-    )
 
 
 def _dashboard_url(office, year):
@@ -236,39 +220,34 @@ def table_upload(request, office, year):
 def table_confirm(request, office, year):
     """確定: the kept file imported for real, all or nothing."""
     office_obj = _office(request, office, year)
-    kept = _take(request, TABLE, office=office_obj, year=year)
-    upload_url = reverse(
-        "publishing:import_table", kwargs={"office": office_obj.slug, "year": year}
-    )
-    if kept is None:
-        _expired(request)
-        return redirect(upload_url)
-    entry, data = kept
+    pending = _take(request, TABLE, office=office_obj, year=year)
+    if pending is None:
+        return redirect(
+            reverse("publishing:import_table", kwargs={"office": office_obj.slug, "year": year})
+        )
     try:
         with transaction.atomic():
             summary, _ = _run_table(
                 office_obj,
                 year,
-                entry["kind"],
-                data,
+                pending.options["kind"],
+                pending.data,
                 dry_run=False,
-                create_tags=entry.get("create_tags", False),
+                create_tags=pending.options.get("create_tags", False),
                 by=request.user,
             )
     except TableImportError as error:
-        _forget(request, TABLE)
         context = _context(
             office_obj,
             year,
             form=TableUploadForm(),
             problems=_problems(error),
-            filename=entry["name"],
+            filename=pending.filename,
         )
         return render(request, "staff/import_table.html", context)
-    _forget(request, TABLE)
     messages.success(
         request,
-        f"{entry['name']} を取り込みました: {fiscal_year_label(year)} 部署 {summary.departments} "
+        f"{pending.filename} を取り込みました: {fiscal_year_label(year)} 部署 {summary.departments} "
         f"(新規 {summary.departments_created})、{summary.sheets_imported} シート / {summary.goals_imported} 目標"
         f"{'、変更なし ' + str(summary.sheets_unchanged) + ' シート' if summary.sheets_unchanged else ''}。",
     )
@@ -333,18 +312,14 @@ def published_upload(request, office, year):
 def published_confirm(request, office, year):
     """確定: the kept text imported for real, all or nothing."""
     office_obj = _office(request, office, year)
-    kept = _take(request, PUBLISHED, office=office_obj, year=year)
-    upload_url = reverse(
-        "publishing:import_published", kwargs={"office": office_obj.slug, "year": year}
-    )
-    if kept is None:
-        _expired(request)
-        return redirect(upload_url)
-    entry, data = kept
-    _forget(request, PUBLISHED)
-    context = _context(office_obj, year, form=PublishedUploadForm(), filename=entry["name"])
+    pending = _take(request, PUBLISHED, office=office_obj, year=year)
+    if pending is None:
+        return redirect(
+            reverse("publishing:import_published", kwargs={"office": office_obj.slug, "year": year})
+        )
+    context = _context(office_obj, year, form=PublishedUploadForm(), filename=pending.filename)
     try:
-        table = _parse(data)
+        table = _parse(pending.data)
         with transaction.atomic():
             summary = import_published_table(
                 office=office_obj, year=year, table=table, by=request.user
@@ -357,7 +332,7 @@ def published_confirm(request, office, year):
         return render(request, "staff/import_published.html", context)
     messages.success(
         request,
-        f"{entry['name']} を取り込みました: {fiscal_year_label(year)} 部署 {len(table.departments)} "
+        f"{pending.filename} を取り込みました: {fiscal_year_label(year)} 部署 {len(table.departments)} "
         f"(新規 {summary.departments_created})、{summary.sheets_imported} シート / {summary.goals_imported} 目標"
         f"{'、変更なし ' + str(summary.sheets_unchanged) + ' シート' if summary.sheets_unchanged else ''}。",
     )

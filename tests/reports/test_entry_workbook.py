@@ -5,11 +5,9 @@ import zipfile
 
 import openpyxl
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
-from departments.models import Department, Role
+from departments.models import Role
 from goals.models import Goal, GoalSheet, Phase, RatingLevel, SheetStatus
 from goals.selectors import sheet_content
 from goals.services import (
@@ -28,11 +26,20 @@ from reports.entry_workbook import (
     build_entry_workbook,
     read_entry_workbook,
 )
-from tests.factories import MembershipFactory, UserFactory
-
-KIKAKU = "まちづくり推進部 企画課"
-KUMIN = "区民サービス部 区民課"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from tests.reports.entry_helpers import (
+    KIKAKU,
+    KUMIN,
+    SOUMU,
+    client_for,
+    columns,
+    confirm,
+    download,
+    fill,
+    first_tag,
+    member,
+    upload,
+    url,
+)
 
 
 @pytest.fixture
@@ -46,18 +53,6 @@ def sheet(year):
     return year.sheets.get(department__name=KIKAKU)
 
 
-def member(name, role=Role.EDITOR):
-    person = UserFactory()
-    MembershipFactory(user=person, department=Department.objects.get(name=name), role=role)
-    return person
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def editor(year):
     return member(KIKAKU)
@@ -65,68 +60,7 @@ def editor(year):
 
 @pytest.fixture
 def approver(year):
-    return member("まちづくり推進部 総務課", Role.APPROVER)
-
-
-def url(name, sheet):
-    return reverse(
-        f"publishing:{name}",
-        kwargs={
-            "office": sheet.fiscal_year.office.slug,
-            "year": sheet.fiscal_year.year,
-            "code": sheet.department.code,
-        },
-    )
-
-
-def download(client, sheet):
-    response = client.get(url("entry_workbook", sheet))
-    assert response.status_code == 200
-    assert response["Content-Type"] == XLSX
-    assert (
-        "attachment" in response["Content-Disposition"]
-        and ".xlsx" in response["Content-Disposition"]
-    )
-    return b"".join(response.streaming_content)
-
-
-def columns(ws):
-    """{header label without the limit note: column letter}"""
-    return {
-        str(cell.value).split(" (")[0]: cell.column_letter
-        for cell in ws[HEADER_ROW]
-        if cell.value is not None
-    }
-
-
-def fill(data, rows, *, version=None):
-    """The workbook with {row offset: {header label: value}} typed in, as bytes."""
-    workbook = openpyxl.load_workbook(io.BytesIO(data))
-    ws = workbook[ENTRY_SHEET]
-    letters = columns(ws)
-    for offset, values in rows.items():
-        for label, value in values.items():
-            ws[f"{letters[label]}{HEADER_ROW + 1 + offset}"] = value
-    if version is not None:
-        ws[VERSION_CELL] = version
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
-
-
-def upload(client, sheet, data):
-    return client.post(
-        url("entry_upload", sheet),
-        {"workbook": SimpleUploadedFile("記入.xlsx", data, content_type=XLSX)},
-    )
-
-
-def confirm(client, sheet, response):
-    return client.post(url("entry_confirm", sheet), {"sha256": response.context["sha256"]})
-
-
-def first_tag(year):
-    return year.categories.order_by("sort_order", "name").first()
+    return member(SOUMU, Role.APPROVER)
 
 
 # --- download ----------------------------------------------------------------------------------
@@ -367,8 +301,8 @@ def test_other_department_editor_gets_404_and_viewer_403(year, sheet):
     for name in ("entry_workbook", "entry_upload"):
         assert outsider.get(url(name, sheet)).status_code == 404
         assert viewer.get(url(name, sheet)).status_code == 403
-    assert outsider.post(url("entry_confirm", sheet), {"sha256": "x"}).status_code == 404
-    assert viewer.post(url("entry_confirm", sheet), {"sha256": "x"}).status_code == 403
+    assert outsider.post(url("entry_confirm", sheet), {"token": "x"}).status_code == 404
+    assert viewer.post(url("entry_confirm", sheet), {"token": "x"}).status_code == 403
     zip_url = reverse("publishing:entry_zip", kwargs={"office": "nakahara", "year": 2021})
     assert outsider.get(zip_url).status_code == 404
     assert viewer.get(zip_url).status_code == 403

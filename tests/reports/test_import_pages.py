@@ -5,45 +5,16 @@ import io
 from types import SimpleNamespace
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from departments.models import Department, Role
+from departments.models import Role
 from goals.models import FiscalYear, Goal, GoalSheet, SheetStatus
-from goals.wareki import fiscal_year_label
 from reports.exporters import EXPORTERS
-from reports.models import PublicationKind
-from reports.table import DATA_COLUMNS, build_table
-from reports.views_import import SESSION_KEY
+from reports.models import PendingUpload, PublicationKind
+from reports.table import build_table
 from tests.conftest import SEED
 from tests.factories import DepartmentFactory, MembershipFactory, OfficeFactory
-
-COLUMNS = [column.name for column in DATA_COLUMNS]
-YEAR, YEAR_LABEL = COLUMNS.index("年度"), COLUMNS.index("年度(和暦)")
-
-
-def seed_csv(seed_year, year=2019) -> bytes:
-    """The seed's CSV export with 年度 and 年度(和暦) rewritten to another year."""
-    data = EXPORTERS["csv"].render(build_table(seed_year, PublicationKind.RESULT))
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    for row in rows[1:]:
-        row[YEAR], row[YEAR_LABEL] = str(year), fiscal_year_label(year)
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def url(name, office="nakahara", year=2019):
-    return reverse(f"publishing:{name}", kwargs={"office": office, "year": year})
-
-
-def counts():
-    return (
-        FiscalYear.objects.count(),
-        Department.objects.count(),
-        GoalSheet.objects.count(),
-        Goal.objects.count(),
-    )
+from tests.reports.import_helpers import COLUMNS, counts, post_file, seed_csv, url
 
 
 @pytest.fixture
@@ -58,12 +29,6 @@ def people(seed_year):
         outsider=MembershipFactory(
             department=DepartmentFactory(office=OfficeFactory()), role=Role.APPROVER
         ).user,
-    )
-
-
-def post_file(client, name, data, filename, **extra):
-    return client.post(
-        url(name, **extra.pop("at", {})), {"file": SimpleUploadedFile(filename, data), **extra}
     )
 
 
@@ -97,11 +62,11 @@ def test_csv_upload_previews_then_confirm_imports_the_year(client, seed_year, pe
     assert Goal.objects.filter(sheet__fiscal_year=imported).count() == goals
     followed = client.get(response.url)
     assert "を取り込みました" in followed.content.decode()
-    assert SESSION_KEY not in client.session or "table" not in client.session[SESSION_KEY]
+    assert not PendingUpload.objects.exists()
 
     # The token is used up: a second 確定 writes nothing more.
     again = client.post(url("import_table_confirm"), {"token": token}, follow=True)
-    assert "もう一度ファイルを選んでください" in again.content.decode()
+    assert "取り込むファイルが見つかりません" in again.content.decode()
     assert GoalSheet.objects.filter(fiscal_year=imported).count() == 17
 
 
@@ -126,7 +91,7 @@ def test_a_bad_file_lists_row_and_column_problems_and_writes_nothing(client, see
     assert {(p["row"], p["column"]) for p in problems} >= {("3行目", "目標番号"), ("3行目", "目標")}
     assert "目標番号は整数で入力してください" in page
     assert counts() == before
-    assert "table" not in client.session.get(SESSION_KEY, {})
+    assert not PendingUpload.objects.exists()
 
 
 def test_a_renamed_pdf_is_refused_on_the_page(client, seed_year, people):
@@ -145,20 +110,21 @@ def test_confirm_with_a_wrong_token_writes_nothing(client, seed_year, people):
     post_file(client, "import_table", seed_csv(seed_year), "nakahara-2019.csv")
     before = counts()
     response = client.post(url("import_table_confirm"), {"token": "forged"}, follow=True)
-    assert "もう一度ファイルを選んでください" in response.content.decode()
+    assert "取り込むファイルが見つかりません" in response.content.decode()
     assert counts() == before
 
 
 def test_a_tampered_pending_upload_is_refused(client, seed_year, people):
     client.force_login(people.approver)
     response = post_file(client, "import_table", seed_csv(seed_year), "nakahara-2019.csv")
-    session = client.session
-    pending = session[SESSION_KEY]
-    pending["table"]["data"] = pending["table"]["data"][:-8] + "AAAAAAA="
-    session[SESSION_KEY] = pending
-    session.save()
+    pending = PendingUpload.objects.get(token=response.context["token"])
+    pending.data = bytes(pending.data)[:-8] + b"AAAAAAAA"
+    pending.save(update_fields=["data"])
     before = counts()
-    client.post(url("import_table_confirm"), {"token": response.context["token"]})
+    response = client.post(
+        url("import_table_confirm"), {"token": response.context["token"]}, follow=True
+    )
+    assert "取り込むファイルが見つかりません" in response.content.decode()
     assert counts() == before
 
 

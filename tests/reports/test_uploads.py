@@ -1,6 +1,8 @@
 """read_upload: files are judged by their content, not their name, and refused in Japanese."""
 
 import io
+import re
+import time
 import zipfile
 
 import pytest
@@ -25,8 +27,11 @@ def xlsx_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def rezip(data: bytes, *, add=(), content_types=None, drop=()) -> bytes:
-    """The workbook's zip with members added, dropped or [Content_Types].xml replaced."""
+def rezip(data: bytes, *, add=(), content_types=None, drop=(), change=None) -> bytes:
+    """The workbook's zip with members added, dropped or changed ({name: function of bytes})."""
+    change = dict(change or {})
+    if content_types is not None:
+        change["[Content_Types].xml"] = content_types
     source = zipfile.ZipFile(io.BytesIO(data))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
@@ -34,8 +39,8 @@ def rezip(data: bytes, *, add=(), content_types=None, drop=()) -> bytes:
             if info.filename in drop:
                 continue
             content = source.read(info.filename)
-            if info.filename == "[Content_Types].xml" and content_types is not None:
-                content = content_types(content)
+            if info.filename in change:
+                content = change[info.filename](content)
             target.writestr(info.filename, content)
         for name, content in add:
             target.writestr(name, content)
@@ -181,3 +186,55 @@ def test_a_workbook_where_only_text_is_allowed_is_refused():
 
 def test_text_where_only_workbooks_are_allowed_is_refused():
     assert "テキスト" in rejected(b"a,b\r\n", "table.xlsx", allowed={"xlsx"})
+
+
+SHEET_XML = "xl/worksheets/sheet1.xml"
+
+
+def test_a_workbook_with_malformed_xml_is_refused():
+    # U+FFFE cannot appear in XML; openpyxl writes it anyway when a program puts it in a cell.
+    data = rezip(
+        xlsx_bytes(),
+        change={
+            SHEET_XML: lambda xml: xml.replace(
+                b"</sheetData>", "<!-- \ufffe -->".encode() + b"</sheetData>"
+            )
+        },
+    )
+    message = rejected(data, "table.xlsx")
+    assert "中身が壊れています" in message and SHEET_XML in message
+
+
+def test_a_truncated_xml_part_is_refused():
+    data = rezip(xlsx_bytes(), change={SHEET_XML: lambda xml: xml[: len(xml) // 2]})
+    assert "中身が壊れています" in rejected(data, "table.xlsx")
+
+
+def test_a_doctype_with_entities_is_refused():
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    )
+
+    def with_doctype(xml):
+        body = re.sub(rb"^<\?xml[^>]*\?>", b"", xml)
+        return laughs + body.replace(b"<sheetData>", b"<sheetData>&lol2;", 1)
+
+    data = rezip(xlsx_bytes(), change={SHEET_XML: with_doctype})
+    assert b"<!ENTITY" in zipfile.ZipFile(io.BytesIO(data)).read(SHEET_XML)
+    assert "DOCTYPE" in rejected(data, "table.xlsx")
+
+
+def test_a_large_plain_workbook_is_read_and_checked_quickly():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "データ"
+    for row in range(20_000):
+        sheet.append([row, "区民課", "来庁者に分かりやすい案内を行います。" * 3, f"{row}番目の行"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data = buffer.getvalue()
+    assert len(data) < MAX_UPLOAD_BYTES
+    started = time.perf_counter()
+    assert read_upload(upload(data, "table.xlsx"), allowed=TABLES) == ("xlsx", data)
+    assert time.perf_counter() - started < 5  # 2-core machine, shared; typically well under 1 s

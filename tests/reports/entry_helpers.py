@@ -1,0 +1,97 @@
+"""Shared steps of the entry workbook tests: people, URLs, download, fill in, upload, 確定."""
+
+import io
+
+import openpyxl
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from departments.models import Department, Role
+from reports.entry_workbook import ENTRY_SHEET, HEADER_ROW, VERSION_CELL
+from tests.factories import MembershipFactory, UserFactory
+
+KIKAKU = "まちづくり推進部 企画課"
+KUMIN = "区民サービス部 区民課"
+SOUMU = "まちづくり推進部 総務課"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def member(name, role=Role.EDITOR):
+    person = UserFactory()
+    MembershipFactory(user=person, department=Department.objects.get(name=name), role=role)
+    return person
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def url(name, sheet):
+    return reverse(
+        f"publishing:{name}",
+        kwargs={
+            "office": sheet.fiscal_year.office.slug,
+            "year": sheet.fiscal_year.year,
+            "code": sheet.department.code,
+        },
+    )
+
+
+def download(client, sheet):
+    response = client.get(url("entry_workbook", sheet))
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    assert (
+        "attachment" in response["Content-Disposition"]
+        and ".xlsx" in response["Content-Disposition"]
+    )
+    return b"".join(response.streaming_content)
+
+
+def columns(ws):
+    """{header label without the limit note: column letter}"""
+    return {
+        str(cell.value).split(" (")[0]: cell.column_letter
+        for cell in ws[HEADER_ROW]
+        if cell.value is not None
+    }
+
+
+def fill(data, rows, *, version=None, as_text=False):
+    """The workbook with {row offset: {header label: value}} typed in, as bytes.
+
+    as_text stores every str as a text cell, as Excel does for typed text: openpyxl would
+    otherwise take a value starting with "=" for a formula.
+    """
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    ws = workbook[ENTRY_SHEET]
+    letters = columns(ws)
+    for offset, values in rows.items():
+        for label, value in values.items():
+            cell = ws[f"{letters[label]}{HEADER_ROW + 1 + offset}"]
+            cell.value = value
+            if as_text and isinstance(value, str):
+                cell.data_type = "s"
+    if version is not None:
+        ws[VERSION_CELL] = version
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def upload(client, sheet, data, filename="記入.xlsx"):
+    return client.post(
+        url("entry_upload", sheet),
+        {"workbook": SimpleUploadedFile(filename, data, content_type=XLSX)},
+    )
+
+
+def confirm(client, sheet, response, **extra):
+    return client.post(url("entry_confirm", sheet), {"token": response.context["token"]}, **extra)
+
+
+def first_tag(year):
+    return year.categories.order_by("sort_order", "name").first()
