@@ -1,8 +1,10 @@
 """Settings for wardservice. Everything that differs between machines comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from wardservice.env import env_bool, env_int, env_list, env_str
@@ -34,6 +36,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "csp",
+    "axes",
     "departments",
     "goals",
     "reports",
@@ -43,7 +47,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Database down: a 503 page instead of a 500, for errors from views and from loading the
+    # session or the user (both lazy, so they surface in the view) and from saving the session.
+    "wardservice.middleware.DatabaseUnavailableMiddleware",
+    "wardservice.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -51,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wardservice.urls"
@@ -96,6 +106,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out username + IP is refused before the password is checked.
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "goals:home"
@@ -160,3 +176,72 @@ TASKS = {
 
 # Where links in e-mails point (the public address of this installation).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# --- Security (documented in deploy/env.example) ---------------------------------------------
+# Production (DEBUG off) is HTTPS-only by default. Each switch can be turned off by its own
+# variable, for testing a production build over plain HTTP on one's own machine only.
+_HTTPS_DEFAULT = not (DEBUG or TESTING)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS_DEFAULT)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _HTTPS_DEFAULT)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _HTTPS_DEFAULT)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _HTTPS_DEFAULT else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# The preload directive is a promise for the whole domain: only its owner should make it.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# The forms send the token from their hidden field, and no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"  # links in e-mails still arrive logged in
+
+# Behind nginx (BEHIND_PROXY=1) the proxy's headers are trusted: X-Forwarded-Proto says whether
+# the visitor used HTTPS, and the right-most X-Forwarded-For entry (the one nginx appends with
+# $proxy_add_x_forwarded_for) is the visitor's address for login throttling. Without it both
+# headers are ignored, since anyone could send them.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    # ipware counts the proxies listed in the header: nginx adds the visitor, not itself.
+    AXES_IPWARE_PROXY_COUNT = 0
+    IPWARE_STRICT = False  # a client-sent X-Forwarded-For left of nginx's entry is ignored
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
+# Sessions end after SESSION_IDLE_MINUTES without a request (the expiry moves forward with
+# every request) and, by default, when the browser is closed.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
+if SESSION_COOKIE_AGE <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES must be a positive number of minutes.")
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+
+# Content-Security-Policy: everything from this site, no inline script or style anywhere
+# (templates, the published pages, the SVG charts). data: images are Bootstrap's form icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Login throttling (django-axes): a username is locked from one address after
+# AXES_FAILURE_LIMIT failures in a row, for AXES_COOLOFF_MINUTES after the last one; other
+# people behind the same office address, and the same person elsewhere, can still log in.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta(0):
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be positive.")
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "wardservice.middleware.lockout_response"
+AXES_VERBOSE = False  # no start-up banner; log lines name only the lockout parameters
