@@ -226,7 +226,7 @@ class BaseGoalFormSet(forms.BaseFormSet):
             number = str(form["number"].value() or "")
             typed.append(
                 {
-                    "number": int(number) if number.isdigit() else form.position,
+                    "number": _typed_number(number, form.position),
                     "categories": [names[str(v)] for v in form["categories"].value() or () if str(v) in names],
                     "objective": normalise_text(form["objective"].value()),
                     "actions": normalise_text(form["actions"].value()),
@@ -241,6 +241,15 @@ class BaseGoalFormSet(forms.BaseFormSet):
             if not form.cleaned_data.get("DELETE"):  # a deleted goal's errors do not matter
                 links += field_error_links(form, prefix=form.legend)
         return links
+
+
+def _typed_number(value: str, fallback: int) -> int:
+    """A goal number as typed, for the preview: a few ASCII digits, else the form's place.
+
+    str.isdigit() alone is not enough: "²" is a digit to it but not to int(), and int() refuses
+    strings of more than 4300 digits.
+    """
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 5 else fallback
 
 
 def _typed(form, *names):

@@ -49,10 +49,24 @@ class PhaseForm(forms.Form):
         return self.cleaned_data["state"] == self.OPEN
 
 
+class DepartmentsField(forms.ModelMultipleChoiceField):
+    """Departments by id. An id that is not a number a database column can hold is refused like
+    any other unknown id: SQLite raises OverflowError on a larger one instead of finding nothing."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            text = str(pk)
+            if not (text.isascii() and text.isdigit() and len(text) <= 18):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
 class NextYearForm(forms.Form):
     """Open the year after the newest; departments ticked start from last year's goals as a draft."""
 
-    copy_goals_for = forms.ModelMultipleChoiceField(
+    copy_goals_for = DepartmentsField(
         label="前年度の目標を下書きとして引き継ぐ部署",
         queryset=None,
         required=False,

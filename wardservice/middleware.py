@@ -99,3 +99,22 @@ def _next_minute(moment):
     """The moment rounded up to a whole minute: the page shows hours and minutes."""
     whole = moment.replace(second=0, microsecond=0)
     return whole if whole == moment else whole + timedelta(minutes=1)
+
+
+# The length of django-axes' AccessAttempt.username column.
+AXES_USERNAME_MAX_LENGTH = 255
+
+
+def axes_username(request, credentials=None):
+    """The username django-axes records for a failed login, cut to fit its column.
+
+    The login form lets a username of any length through (AuthenticationForm does not validate
+    its max_length), and PostgreSQL refuses a value longer than the column with an error rather
+    than cutting it: without this, a long username on the login page is a 500. No account has
+    such a name, so cutting it changes nothing for anyone real.
+    """
+    if credentials:
+        username = credentials.get("username")
+    else:
+        username = getattr(request, "data", request.POST).get("username")
+    return username[:AXES_USERNAME_MAX_LENGTH] if isinstance(username, str) else username

@@ -244,4 +244,5 @@ if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta(0):
     raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be positive.")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "wardservice.middleware.lockout_response"
+AXES_USERNAME_CALLABLE = "wardservice.middleware.axes_username"  # cut to fit its column
 AXES_VERBOSE = False  # no start-up banner; log lines name only the lockout parameters
