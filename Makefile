@@ -17,8 +17,9 @@ PYTEST_ARGS ?=
 HOST_PORT   ?= 127.0.0.1:8000
 
 # Debian packages needed at run/test time (WeasyPrint, Japanese fonts,
-# poppler tools used by PDF tests, Chromium driven by Playwright, Java for vnu.jar).
-SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-ipaexfont fonts-noto-cjk poppler-utils chromium default-jre-headless
+# poppler tools used by PDF tests, Chromium driven by Playwright, Java for vnu.jar,
+# wrk for the load test).
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-ipaexfont fonts-noto-cjk poppler-utils chromium default-jre-headless wrk
 APT_GET := apt-get -o DPkg::Lock::Timeout=600
 
 .DEFAULT_GOAL := help
