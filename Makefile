@@ -4,6 +4,8 @@
 #   make run                      migrate, load demo data, serve on 127.0.0.1:8000
 #   make test                     whole suite on SQLite, then on a throwaway PostgreSQL
 #   make test PYTEST_ARGS="-k x"  extra pytest arguments (all test targets)
+#   make bench                    render/page/search/serving measurements at three sizes
+#                                 (BENCH_SIZES=seed,city,nation BENCH_RUNS=3; not part of test)
 
 PYTHON      ?= python3
 VENV        ?= .venv
@@ -20,43 +22,58 @@ HOST_PORT   ?= 127.0.0.1:8000
 # poppler tools used by PDF tests, Chromium driven by Playwright, Java for vnu.jar,
 # wrk for the load test).
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-ipaexfont fonts-noto-cjk poppler-utils chromium default-jre-headless wrk
+# Only `make bench` needs these: LibreOffice, whose PDF conversion the bench compares ours with.
+BENCH_PACKAGES := libreoffice-calc-nogui
 APT_GET := apt-get -o DPkg::Lock::Timeout=600
+BENCH_SIZES ?= seed,city,nation
+BENCH_RUNS  ?= 3
+BENCH_ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-packages run test test-sqlite test-postgres clean
+.PHONY: help setup system-packages bench-packages run test test-sqlite test-postgres bench clean
 
 help: ## list targets
 	@echo "Targets:"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
 	  awk 'BEGIN {FS = ":.*## "} {printf "  %-15s %s\n", $$1, $$2}'
-	@echo "Variables: PYTEST_ARGS (extra pytest arguments), PYTHON (default python3)"
+	@echo "Variables: PYTEST_ARGS (extra pytest arguments), PYTHON (default python3),"
+	@echo "           BENCH_SIZES (default seed,city,nation), BENCH_RUNS (default 3), BENCH_ARGS"
 
 setup: system-packages $(DEPS_STAMP) $(NPM_STAMP) ## install system packages, create .venv, install dependencies (idempotent)
 
 system-packages: ## install missing Debian packages (apt-get only when something is missing)
-	@if ! command -v dpkg-query >/dev/null 2>&1; then \
-	  echo "warning: dpkg-query not found; make sure these are installed: $(SYSTEM_PACKAGES)" >&2; \
-	  exit 0; \
-	fi; \
-	missing=""; \
-	for p in $(SYSTEM_PACKAGES); do \
-	  if [ "$$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null)" != "install ok installed" ]; then \
-	    missing="$$missing $$p"; \
-	  fi; \
-	done; \
-	[ -z "$$missing" ] && exit 0; \
-	echo "==> installing system packages:$$missing"; \
-	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
-	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
-	else echo "error: not root and sudo is not available; install:$$missing" >&2; exit 1; fi; \
-	errf=$$(mktemp); n=0; \
-	until $$sudo $(APT_GET) update 2>"$$errf"; do \
-	  cat "$$errf" >&2; n=$$((n + 1)); \
-	  if ! grep -qi 'lock' "$$errf" || [ $$n -ge 60 ]; then rm -f "$$errf"; exit 1; fi; \
-	  echo "apt-get update: package lists locked by another process; retrying in 10s" >&2; sleep 10; \
-	done; \
-	cat "$$errf" >&2; rm -f "$$errf"; \
-	$$sudo env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends $$missing
+	@$(call install_missing,$(SYSTEM_PACKAGES))
+
+bench-packages: ## install the Debian packages only the bench needs (LibreOffice)
+	@$(call install_missing,$(BENCH_PACKAGES))
+
+# $(call install_missing,PACKAGES): apt-get install those of PACKAGES not installed yet, as root
+# or through sudo, retrying while another apt holds the package lists.
+define install_missing
+if ! command -v dpkg-query >/dev/null 2>&1; then \
+  echo "warning: dpkg-query not found; make sure these are installed: $(1)" >&2; \
+  exit 0; \
+fi; \
+missing=""; \
+for p in $(1); do \
+  if [ "$$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null)" != "install ok installed" ]; then \
+    missing="$$missing $$p"; \
+  fi; \
+done; \
+[ -z "$$missing" ] && exit 0; \
+echo "==> installing system packages:$$missing"; \
+if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+else echo "error: not root and sudo is not available; install:$$missing" >&2; exit 1; fi; \
+errf=$$(mktemp); n=0; \
+until $$sudo $(APT_GET) update 2>"$$errf"; do \
+  cat "$$errf" >&2; n=$$((n + 1)); \
+  if ! grep -qi 'lock' "$$errf" || [ $$n -ge 60 ]; then rm -f "$$errf"; exit 1; fi; \
+  echo "apt-get update: package lists locked by another process; retrying in 10s" >&2; sleep 10; \
+done; \
+cat "$$errf" >&2; rm -f "$$errf"; \
+$$sudo env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends $$missing
+endef
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +110,9 @@ test-sqlite: setup ## run the suite on SQLite only
 
 test-postgres: setup ## run the suite on a throwaway PostgreSQL only
 	scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup bench-packages ## measure renders, pages, search and serving at seed/city/nation size (BENCH_SIZES, BENCH_RUNS)
+	$(PY) scripts/bench --sizes $(BENCH_SIZES) --runs $(BENCH_RUNS) $(BENCH_ARGS)
 
 clean: ## remove the virtualenv and install stamps (keeps db.sqlite3)
 	rm -rf $(VENV) *.egg-info

@@ -27,6 +27,8 @@ class Office(models.Model):
                 condition=Exact(Length("municipality_code"), 6), name="office_code_six_chars"
             ),
         ]
+        # Lists of offices (the front page, the search's hits) are in this order.
+        indexes = [models.Index(fields=["municipality_code", "name"], name="office_code_name")]
 
     def __str__(self):
         return self.name

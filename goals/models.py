@@ -33,6 +33,8 @@ class Category(models.Model):
             models.UniqueConstraint(fields=["office", "name"], name="category_unique_name"),
             models.CheckConstraint(condition=~models.Q(name=""), name="category_name_not_empty"),
         ]
+        # The public search and statistics order tags by name across every office.
+        indexes = [models.Index(fields=["name", "sort_order"], name="category_name_order")]
 
     def __str__(self):
         return self.name

@@ -180,6 +180,14 @@ class PublishedGoal(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["publication", "position"], name="publishedgoal_unique_position"),
         ]
+        indexes = [
+            # The search's 区分 choices step through the distinct values of this one
+            # (selectors_search.published_category_values).
+            models.Index(fields=["categories"], name="publishedgoal_categories"),
+            # A year's 区分 filter counts its hits from the index alone.
+            models.Index(fields=["publication", "categories"], name="publishedgoal_publication_tags"),
+        ]
+        # The text search's trigram index is PostgreSQL's alone: see migration 0004.
 
     def __str__(self):
         return f"{self.department_name} 目標{self.number}"

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Case, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, Value, When
+from django.db.models.lookups import Exact
 
 from departments.models import Office
 from goals.models import FiscalYear, GoalSheet, SheetStatus
@@ -29,14 +30,10 @@ def public_offices():
     A year is listed once it has a PUBLISHED version; its `public_kind` is the kind the public
     sees (目標と実績 once published, else 目標). Years still being planned are not listed at all.
     """
-    public_kind = (
-        Publication.objects.filter(fiscal_year=OuterRef("pk"), status=PublicationStatus.PUBLISHED)
-        .order_by(_fullest_first(), "-version")
-        .values("kind")[:1]
-    )
+    # Each year has at most one current publication: joining it lists each year once.
     years = (
-        FiscalYear.objects.annotate(public_kind=Subquery(public_kind))
-        .filter(public_kind__isnull=False)
+        FiscalYear.objects.filter(publications__in=current_publications())
+        .annotate(public_kind=F("publications__kind"))
         .order_by("-year")
     )
     return Office.objects.order_by("municipality_code", "name").prefetch_related(
@@ -55,17 +52,22 @@ def current_publications():
     Only PUBLISHED versions count (never one that is pending, rendering or failed); of those the
     fullest kind wins (目標と実績 once one is published, else 目標), and of that kind the newest
     version. Use it as `publication__in=current_publications()`.
+
+    Written as "no published version of the year outranks it" rather than "it is the first of
+    the year's versions in that order": PostgreSQL runs the former as one anti-join, the latter
+    as a subquery per publication, ten times slower with every municipality's years.
     """
-    newest = (
-        Publication.objects.filter(
-            fiscal_year=OuterRef("fiscal_year"), status=PublicationStatus.PUBLISHED
-        )
-        .order_by(_fullest_first(), "-version")
-        .values("pk")[:1]
+    outranking = Publication.objects.filter(
+        fiscal_year=OuterRef("fiscal_year"), status=PublicationStatus.PUBLISHED
+    ).filter(
+        Q(kind=OuterRef("kind"), version__gt=OuterRef("version"))
+        | (Q(kind=PublicationKind.RESULT) & ~Q(Exact(OuterRef("kind"), PublicationKind.RESULT)))
     )
-    return Publication.objects.filter(
-        status=PublicationStatus.PUBLISHED, pk=Subquery(newest)
-    ).values("pk")
+    return (
+        Publication.objects.filter(~Exists(outranking), status=PublicationStatus.PUBLISHED)
+        .order_by()
+        .values("pk")
+    )
 
 
 # --- Stored files, as the public gets them --------------------------------------------------

@@ -8,7 +8,20 @@ by the rules in reports.search and run a constant number of queries per page.
 from dataclasses import dataclass
 from itertools import groupby
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Concat
 from django.urls import reverse
 
 from departments.models import Role
@@ -31,6 +44,24 @@ PUBLIC_TEXT_FIELDS = (
 )
 
 
+# Between the fields in published_text(): no search term holds a line break (terms are split on
+# whitespace), so a term found in the joined text is found in one field, never across two.
+FIELD_SEPARATOR = "\n"
+
+
+def published_text():
+    """Every text of a published row in PUBLIC_TEXT_FIELDS, joined by FIELD_SEPARATOR.
+
+    The search matches terms against this one expression rather than field by field, so that one
+    trigram index over it (publishedgoal_text_trgm, reports/migrations/0004, PostgreSQL) serves
+    every term; it must stay the expression that index was built on.
+    """
+    parts = []
+    for field in PUBLIC_TEXT_FIELDS:
+        parts += [F(field), Value(FIELD_SEPARATOR)]
+    return Concat(*parts[:-1], output_field=TextField())
+
+
 def row_anchor(department_code: str, number: int) -> str:
     """The id of a goal's row in the year's table (templates/reports/_department_rows.html)."""
     return f"dept-{department_code}-goal-{number}"
@@ -46,24 +77,57 @@ def current_published_goals():
 
 def public_search_choices() -> tuple[list[int], list[str]]:
     """The years (newest first) and the categories that occur in current publications. Three queries."""
+    # A year with any published version has a current one: no need to find which.
+    published = Publication.objects.filter(fiscal_year=OuterRef("pk"), status=PublicationStatus.PUBLISHED)
     years = (
-        Publication.objects.filter(pk__in=current_publications())
-        .values_list("fiscal_year__year", flat=True)
+        FiscalYear.objects.filter(Exists(published))
+        .values_list("year", flat=True)
         .distinct()
-        .order_by("-fiscal_year__year")
+        .order_by("-year")
     )
-    joined = current_published_goals().values_list("categories", flat=True).distinct()
-    tags = {tag for value in joined for tag in value.split(TAG_SEPARATOR) if tag}
+    tags = {tag for value in published_category_values() for tag in value.split(TAG_SEPARATOR) if tag}
     return list(years), ordered_tags(tags)
+
+
+def published_category_values() -> list[str]:
+    """Every distinct "・"-joined categories value of the current publications' rows. One query.
+
+    A loose index scan over publishedgoal_categories: each step jumps to the next larger value,
+    so a few dozen index probes stand in for reading every published row (a million of them
+    with every municipality's years). Each value is then looked up in the current publications
+    by a LIMIT 1 subquery, which the planner cannot turn into a join over every row (an EXISTS
+    it can, and does). Plain SQL that SQLite and PostgreSQL both run.
+    """
+    quote = connection.ops.quote_name
+    table, column = quote(PublishedGoal._meta.db_table), quote("categories")
+    publication = quote("publication_id")
+    current, params = current_publications().query.sql_with_params()
+    sql = f"""
+        WITH RECURSIVE found(value) AS (
+            SELECT MIN({column}) FROM {table}
+            UNION ALL
+            SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > found.value)
+            FROM found WHERE found.value IS NOT NULL
+        )
+        SELECT found.value FROM found WHERE found.value IS NOT NULL AND (
+            SELECT 1 FROM {table} g
+            WHERE g.{column} = found.value AND g.{publication} IN ({current}) LIMIT 1
+        ) = 1
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [value for (value,) in cursor.fetchall()]
 
 
 def ordered_tags(tags) -> list[str]:
     """The tags in the offices' configured order (unknown ones after, by name). One query."""
-    order = {}
-    for name, sort_order in Category.objects.filter(name__in=tags).values_list(
-        "name", "sort_order"
-    ):
-        order[name] = min(sort_order, order.get(name, sort_order))
+    order = dict(
+        Category.objects.filter(name__in=tags)
+        .order_by()
+        .values("name")
+        .annotate(first=Min("sort_order"))
+        .values_list("name", "first")
+    )
     return sorted(tags, key=lambda tag: (tag not in order, order.get(tag, 0), tag))
 
 
@@ -71,18 +135,23 @@ def search_published_goals(*, terms=(), year=None, category="", department=""):
     """Current published rows matching every term and the filters, newest year first, table order."""
     goals = current_published_goals()
     if terms:
-        goals = goals.filter(all_terms_q(PUBLIC_TEXT_FIELDS, terms))
+        goals = goals.alias(text=published_text()).filter(all_terms_q(("text",), terms))
     if year:
         goals = goals.filter(publication__fiscal_year__year=year)
     if category:
         goals = goals.filter(tag_q("categories", category))
     if department:
         goals = goals.filter(contains_q(("department_name",), department))
-    return goals.select_related("publication__fiscal_year__office").order_by(
-        "-publication__fiscal_year__year",
-        "publication__fiscal_year__office__municipality_code",
-        "publication__fiscal_year__office__name",
-        "position",
+    return (
+        goals.select_related("publication__fiscal_year__office")
+        # The frozen table is large and never shown with a hit.
+        .defer("publication__table")
+        .order_by(
+            "-publication__fiscal_year__year",
+            "publication__fiscal_year__office__municipality_code",
+            "publication__fiscal_year__office__name",
+            "position",
+        )
     )
 
 
