@@ -14,14 +14,8 @@ class PublicationFileInline(admin.TabularInline):
         return False
 
 
-@admin.register(Publication)
-class PublicationAdmin(admin.ModelAdmin):
-    """Read-only: a publication is immutable; a correction is published as a new version."""
-
-    list_display = ["fiscal_year", "kind", "version", "published_at", "published_by"]
-    list_filter = ["kind", "fiscal_year__office"]
-    list_select_related = ["fiscal_year__office", "published_by"]
-    inlines = [PublicationFileInline]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted through the admin."""
 
     def has_add_permission(self, request):
         return False
@@ -33,8 +27,18 @@ class PublicationAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Publication)
+class PublicationAdmin(ReadOnlyAdmin):
+    """Read-only: a publication is immutable; a correction is published as a new version."""
+
+    list_display = ["fiscal_year", "kind", "version", "published_at", "published_by"]
+    list_filter = ["kind", "fiscal_year__office"]
+    list_select_related = ["fiscal_year__office", "published_by"]
+    inlines = [PublicationFileInline]
+
+
 @admin.register(PendingUpload)
-class PendingUploadAdmin(admin.ModelAdmin):
+class PendingUploadAdmin(ReadOnlyAdmin):
     """Read-only: who has a previewed upload waiting for 確定 (the bytes are not shown).
 
     Expired ones are deleted on the next upload (reports.uploads.pending_uploads_cleanup).
@@ -58,12 +62,3 @@ class PendingUploadAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("data", "token")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -25,7 +25,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from reports.models import Publication, PublicationStatus
-from reports.services import PublishingError, publication_retry
+from reports.services import PublishingError, enqueue_render_on_commit, publication_retry
 from reports.tasks import render_publication
 
 logger = logging.getLogger(__name__)
@@ -143,9 +143,7 @@ def _enqueue_if_pending(publication):
         current = Publication.objects.select_for_update().defer("table").get(pk=publication.pk)
         if current.status != PublicationStatus.PENDING:
             raise PublishingError(f"第{current.version}版は{current.get_status_display()}です。")
-        publication_id = current.pk
-        # Queued once the check above is committed, as publication_request() does.
-        transaction.on_commit(lambda: render_publication.enqueue(publication_id))
+        enqueue_render_on_commit(current)  # once the check above is committed
 
 
 def _log(recovery):

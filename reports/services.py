@@ -81,7 +81,7 @@ def publication_request(*, fiscal_year, kind, by, note="") -> Publication:
         )
         publication.save()
         PublishedGoal.objects.bulk_create(published_goals(publication, table))
-        _enqueue_on_commit(publication)
+        enqueue_render_on_commit(publication)
     return publication
 
 
@@ -121,7 +121,8 @@ def published_goals(publication, table: PublicTable):
             )
 
 
-def _enqueue_on_commit(publication):
+def enqueue_render_on_commit(publication):
+    """Queue the version's rendering once the current transaction commits."""
     # Imported here: the task module imports this one.
     from reports.tasks import render_publication
 
@@ -151,7 +152,7 @@ def publication_retry(*, publication, by=None) -> Publication:
         publication.progress = 0
         publication.error = ""
         publication.save(update_fields=["status", "progress", "error", "updated_at"])
-        _enqueue_on_commit(publication)
+        enqueue_render_on_commit(publication)
     logger.info("Publication %s queued again by %s", publication.pk, by or "the command line")
     return publication
 
