@@ -9,7 +9,7 @@ table, so what is finally published is what was approved when 公表 was pressed
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -17,9 +17,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from goals.models import FiscalYear, GoalSheet
+from goals.models import FiscalYear, GoalSheet, Phase
 from reports.exporters import EXPORTERS
 from reports.exporters.html import EarlierVersion, PublishedPage
+from reports.exporters.pdf.parts import PartCache, part_requests
 from reports.models import (
     FileFormat,
     Publication,
@@ -63,7 +64,9 @@ def publication_request(*, fiscal_year, kind, by, note="") -> Publication:
         # One request per year at a time: versions are numbered per year.
         fiscal_year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
         # Approval cannot be withdrawn (承認取消) while the table is being frozen.
-        list(GoalSheet.objects.select_for_update().filter(fiscal_year=fiscal_year).values_list("pk"))
+        list(
+            GoalSheet.objects.select_for_update().filter(fiscal_year=fiscal_year).values_list("pk")
+        )
         readiness = publication_readiness(fiscal_year, kind)
         if not readiness.ok:
             raise PublishingError(readiness.refusal())
@@ -95,7 +98,9 @@ def _frozen_table(fiscal_year, kind):
 def _check_note(note):
     limit = Publication._meta.get_field("note").max_length
     if len(note) > limit:
-        raise PublishingError(f"訂正内容は{limit}文字以内で入力してください (現在 {len(note)} 文字)。")
+        raise PublishingError(
+            f"訂正内容は{limit}文字以内で入力してください (現在 {len(note)} 文字)。"
+        )
 
 
 def published_goals(publication, table: PublicTable):
@@ -129,6 +134,32 @@ def enqueue_render_on_commit(publication):
     publication_id = publication.pk
     # Only a committed version can be rendered: the worker reads it from the database.
     transaction.on_commit(lambda: render_publication.enqueue(publication_id))
+
+
+# --- PDF parts ahead of 公表 -----------------------------------------------------------------
+
+
+def sheet_part_render(*, sheet_id, phase) -> None:
+    """Render the PDF part of an approved sheet's department, and the year's title page.
+
+    Run in the background when a sheet is approved, so that 公表 finds the parts cached and
+    only assembles them. Does nothing if the sheet is no longer approved for the phase.
+    """
+    sheet = (
+        GoalSheet.objects.select_related("fiscal_year__office", "department")
+        .filter(pk=sheet_id)
+        .first()
+    )
+    if sheet is None:
+        return
+    kind = PublicationKind.RESULT if phase == Phase.RESULT else PublicationKind.PLAN
+    table = build_table(sheet.fiscal_year, kind)
+    departments = tuple(d for d in table.departments if d.code == sheet.department.code)
+    if not departments:
+        return
+    cache = PartCache()
+    for request in part_requests(replace(table, departments=departments)):
+        cache.ensure(request)
 
 
 # --- Retry ------------------------------------------------------------------------------------
@@ -230,10 +261,15 @@ def _render_page(publication, table, stored, published_at):
         published_at=published_at,
         note=publication.note,
         sizes={file.format: file.size for file in stored},
-        earlier=tuple(_earlier(publication, earlier) for earlier in published_versions_before(publication)),
+        earlier=tuple(
+            _earlier(publication, earlier) for earlier in published_versions_before(publication)
+        ),
     )
     return _store(
-        publication, FileFormat.HTML, exporter.filename(table), exporter.render(table, publication=page)
+        publication,
+        FileFormat.HTML,
+        exporter.filename(table),
+        exporter.render(table, publication=page),
     )
 
 
@@ -246,7 +282,11 @@ def _earlier(publication, earlier):
         note=earlier.note,
         url=reverse(
             "reports:version",
-            kwargs={"office": fiscal_year.office.slug, "year": fiscal_year.year, "version": earlier.version},
+            kwargs={
+                "office": fiscal_year.office.slug,
+                "year": fiscal_year.year,
+                "version": earlier.version,
+            },
         ),
     )
 
@@ -274,7 +314,11 @@ def _publish(publication, attempt, stored, published_at):
         raise PublishingError(f"第{current.version}版は別の作成処理に引き継がれました。")
     PublicationFile.objects.bulk_create(
         PublicationFile(
-            publication=current, format=file.format, file=file.name, size=file.size, sha256=file.sha256
+            publication=current,
+            format=file.format,
+            file=file.name,
+            size=file.size,
+            sha256=file.sha256,
         )
         for file in stored
     )

@@ -1,6 +1,8 @@
 """Test settings: the project's settings with the fast password hasher and a development key."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("WARDSERVICE_TESTING", "1")
 
@@ -9,3 +11,10 @@ from wardservice.settings import *  # noqa: E402,F403
 # Tests never collect static files; WhiteNoise serves them from the app finders instead.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# One folder of PDF parts for the whole run: parts are cached by content, so tests share them
+# safely; tests that count renders use a folder of their own. Rendered in the test's process
+# unless a test asks for the worker processes, and not on approval unless a test asks for it.
+PDF_PARTS_DIR = Path(tempfile.mkdtemp(prefix="wardservice-pdf-parts-"))
+PDF_RENDER_PROCESSES = 1
+PDF_RENDER_ON_APPROVAL = False

@@ -99,8 +99,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -173,6 +175,15 @@ TASKS = {
         )
     }
 }
+
+# The print publication's parts (reports.exporters.pdf): a cache of each department's rendered
+# pages by content, so that publishing assembles rather than renders. Deleting it loses no data.
+PDF_PARTS_DIR = Path(env_str("PDF_PARTS_DIR") or BASE_DIR / "var" / "pdf-parts")
+# Worker processes that render missing parts in parallel; 0 is one per core.
+PDF_RENDER_PROCESSES = env_int("PDF_RENDER_PROCESSES", 0)
+# Render a department's part as soon as its sheet is approved (a background task). Off by default
+# in development, where tasks run at once and would slow every approval down.
+PDF_RENDER_ON_APPROVAL = env_bool("PDF_RENDER_ON_APPROVAL", not (DEBUG or TESTING))
 
 # Where links in e-mails point (the public address of this installation).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -1,0 +1,25 @@
+"""The print publication: the table as an A4 landscape, tagged PDF (PDF/UA-1).
+
+Rendered part by part — the title page, then each department — with the parts cached by content
+(reports.exporters.pdf.parts) and put together into one file (reports.exporters.pdf.assembly),
+so that a year whose sheets were approved one by one publishes in the time it takes to assemble.
+"""
+
+from reports.exporters.base import Exporter
+from reports.exporters.pdf.assembly import assemble
+from reports.exporters.pdf.parts import PartCache, table_parts
+from reports.exporters.pdf.weasy import render_single_pass
+
+__all__ = ["PdfExporter", "render_single_pass"]
+
+
+class PdfExporter(Exporter):
+    identifier = "pdf"
+    label = "PDF"
+    extension = "pdf"
+    content_type = "application/pdf"
+
+    def render(self, table, cache: PartCache | None = None):
+        """The PDF: fonts embedded as subsets, title, author and language in its metadata."""
+        cache = cache or PartCache()
+        return assemble(table_parts(table, cache), cache.fonts)

@@ -1,0 +1,211 @@
+"""The print publication's parts — the title page, and each department's pages — cached by content.
+
+A part's key is a SHA-256 of everything that decides how it looks: the renderer (template,
+stylesheet, WeasyPrint), the table's heading data and the department's own rows. A part is
+rendered once per key — when its sheet is approved (reports.receivers), or at the latest when the
+table is published — and publishing only assembles. A correction to one department changes that
+department's key alone, so republishing renders that one part again.
+
+Parts live in settings.PDF_PARTS_DIR (a cache: deleting it costs time, never data). Missing parts
+are rendered in parallel by long-lived worker processes (reports.exporters.pdf.pool).
+"""
+
+import hashlib
+import io
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pikepdf
+from django.conf import settings
+
+from reports.exporters.pdf import weasy
+from reports.exporters.pdf.fonts import FontStore, PartFont, write_atomically
+from reports.table import PublicTable, TableDepartment
+
+logger = logging.getLogger(__name__)
+
+FRONT = None  # the title page's place among a table's departments
+
+
+@dataclass(frozen=True)
+class Part:
+    key: str
+    pdf: bytes
+    pages: int
+    fonts: tuple[PartFont, ...]
+
+
+@dataclass(frozen=True)
+class PartRequest:
+    """One part of a table: its key, and what a worker process needs to render it."""
+
+    key: str
+    header: PublicTable  # the table without departments
+    department: TableDepartment | None  # None for the title page
+
+
+def part_requests(table: PublicTable) -> list[PartRequest]:
+    """The table's parts in print order: the title page, then each department."""
+    # The kind as plain text: a table built from the sheets holds PublicationKind, a frozen one
+    # read back from JSON a str, and both must give the same keys.
+    header = replace(table, departments=(), kind=str(table.kind))
+    fingerprint = weasy.renderer_fingerprint()
+    front = _key(fingerprint, repr(header), "front")
+    # A department's pages do not print the policy: changing it re-renders the title page only.
+    department_header = repr(replace(header, policy=()))
+    return [PartRequest(front, header, FRONT)] + [
+        PartRequest(_key(fingerprint, department_header, repr(department)), header, department)
+        for department in table.departments
+    ]
+
+
+def _key(*material: str) -> str:
+    # The frozen dataclasses' repr() lists every field, strings quoted: a faithful, fast key.
+    return hashlib.sha256("\x00".join(material).encode()).hexdigest()
+
+
+class PartCache:
+    """Rendered parts in a folder: parts/ab/<key>.pdf with <key>.json beside it, fonts/ for the fonts."""
+
+    def __init__(self, folder: Path | None = None):
+        self.folder = Path(folder or settings.PDF_PARTS_DIR)
+        self.fonts = FontStore(self.folder / "fonts")
+
+    def _paths(self, key):
+        base = self.folder / "parts" / key[:2] / key
+        return base.with_suffix(".pdf"), base.with_suffix(".json")
+
+    def get(self, key: str) -> Part | None:
+        """The part if it was rendered, from this process's memory or from the folder."""
+        remembered = _remembered.get((self.folder, key))
+        if remembered is not None:
+            _remembered.move_to_end((self.folder, key))
+            return remembered
+        part = self._read(key)
+        if part is not None:
+            _remember(self.folder, part)
+        return part
+
+    def _read(self, key: str) -> Part | None:
+        pdf_path, meta_path = self._paths(key)
+        try:
+            # The description is written last: where it is, the PDF is whole.
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            pdf = pdf_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if hashlib.sha256(pdf).hexdigest() != meta["sha256"]:
+            logger.warning("Cached PDF part %s is damaged; rendering it again", key)
+            return None
+        fonts = tuple(PartFont.from_json(font) for font in meta["fonts"])
+        return Part(key=key, pdf=pdf, pages=meta["pages"], fonts=fonts)
+
+    def render(self, request: PartRequest) -> Part:
+        """Render a part with WeasyPrint and keep it, with its fonts' original files."""
+        rendered = weasy.render_part(request.header, request.department)
+        part = Part(
+            key=request.key,
+            pdf=unique_header_ids(rendered.pdf, prefix=request.key[:12]),
+            pages=rendered.pages,
+            fonts=tuple(self.fonts.part_font(font) for font in rendered.fonts),
+        )
+        pdf_path, meta_path = self._paths(request.key)
+        write_atomically(pdf_path, part.pdf)
+        meta = {
+            "pages": part.pages,
+            "sha256": hashlib.sha256(part.pdf).hexdigest(),
+            "fonts": [font.to_json() for font in part.fonts],
+        }
+        write_atomically(meta_path, json.dumps(meta, ensure_ascii=False).encode())
+        _count_render(request)
+        _remember(self.folder, part)
+        return part
+
+    def ensure(self, request: PartRequest) -> str:
+        """Render the part unless it is cached already; its key either way."""
+        if not self._paths(request.key)[1].exists():
+            self.render(request)
+        return request.key
+
+
+def unique_header_ids(pdf: bytes, *, prefix: str) -> bytes:
+    """The part with its table header ids made unique in any assembled file.
+
+    WeasyPrint names a header cell "<table's object number>-<row>-<column>" and lists those ids
+    in each data cell's Headers, which is how a screen reader tells which headers a cell has.
+    Object numbers restart in every part, so each part's ids get the part's own prefix instead.
+    """
+    document = pikepdf.Pdf.open(io.BytesIO(pdf))
+    for element in _structure_elements(document.Root.StructTreeRoot):
+        if "/ID" in element:
+            element.ID = pikepdf.String(f"{prefix}-{element.ID}")
+        attributes = element.get("/A")
+        if isinstance(attributes, pikepdf.Dictionary) and "/Headers" in attributes:
+            attributes.Headers = pikepdf.Array(
+                [pikepdf.String(f"{prefix}-{header}") for header in attributes.Headers]
+            )
+    output = io.BytesIO()
+    document.save(
+        output, object_stream_mode=pikepdf.ObjectStreamMode.generate, deterministic_id=True
+    )
+    return output.getvalue()
+
+
+def _structure_elements(node):
+    kids = node.get("/K")
+    if kids is None:
+        return
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+        if (
+            isinstance(kid, pikepdf.Dictionary)
+            and kid.get("/Type", pikepdf.Name.StructElem) == pikepdf.Name.StructElem
+            and "/S" in kid
+        ):
+            yield kid
+            yield from _structure_elements(kid)
+
+
+def table_parts(table: PublicTable, cache: PartCache | None = None) -> list[Part]:
+    """Every part of the table, in print order: cached ones read, the others rendered (in parallel)."""
+    from reports.exporters.pdf import pool  # the pool imports this module
+
+    cache = cache or PartCache()
+    requests = part_requests(table)
+    parts = {request.key: cache.get(request.key) for request in requests}
+    missing = list({r.key: r for r in requests if parts[r.key] is None}.values())
+    if missing:
+        pool.render_all(cache, missing)
+        for request in missing:
+            parts[request.key] = cache.get(request.key)
+            if parts[request.key] is None:
+                raise RuntimeError(f"PDF part {request.key} was rendered but cannot be read back.")
+    return [parts[request.key] for request in requests]
+
+
+# The parts this process read or rendered last, so that a long-lived worker assembles the next
+# version of a year without reading its parts again: a few tables' worth.
+MEMORY_BYTES = 64 * 1024 * 1024
+_remembered: OrderedDict = OrderedDict()
+_remembered_bytes = 0
+
+
+def _remember(folder, part):
+    global _remembered_bytes
+    if (folder, part.key) not in _remembered:
+        _remembered_bytes += len(part.pdf)
+    _remembered[(folder, part.key)] = part
+    while _remembered_bytes > MEMORY_BYTES and len(_remembered) > 1:
+        _, dropped = _remembered.popitem(last=False)
+        _remembered_bytes -= len(dropped.pdf)
+
+
+# How many parts this process has rendered, by kind: what the tests count to show that a
+# correction re-renders only the department it changed.
+render_counts = {"front": 0, "department": 0}
+
+
+def _count_render(request):
+    render_counts["front" if request.department is FRONT else "department"] += 1

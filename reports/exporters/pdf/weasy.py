@@ -1,0 +1,103 @@
+"""WeasyPrint: the table (or one part of it) as an A4 landscape, tagged PDF (PDF/UA-1).
+
+The publication renders the title page and each department as parts of their own
+(render_part), which reports.exporters.pdf.assembly puts together; render_single_pass renders
+the whole table in one go, which the assembled file is compared with.
+"""
+
+import hashlib
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+import weasyprint
+from django.contrib.staticfiles import finders
+from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import get_template, render_to_string
+from weasyprint import CSS, HTML
+from weasyprint.css.counters import CounterStyle
+from weasyprint.urls import URLFetcher
+
+from reports.table import PublicTable, TableDepartment
+
+TEMPLATE = "reports/table_pdf.html"
+STYLESHEET = "css/table-pdf.css"
+# A part leaves the page number out: the assembly prints "n / total" once it knows the total.
+PART_STYLESHEET = "@page { @bottom-center { content: none } }"
+# PDF/UA-1 makes the PDF tagged (headings, lists, table cells and their headers), which is what
+# screen readers read; plain output would be untagged.
+PDF_VARIANT = "pdf/ua-1"
+
+
+@dataclass
+class RenderedPart:
+    """A part's PDF and what the assembly needs of WeasyPrint's fonts: the Font objects."""
+
+    pdf: bytes
+    pages: int
+    fonts: list  # weasyprint.pdf.fonts.Font, with the widths and Unicode of the glyphs used
+
+
+def render_single_pass(table: PublicTable) -> bytes:
+    """The whole table in one WeasyPrint rendering, page numbers included."""
+    return _render(_html(table), stylesheets=()).write_pdf(pdf_variant=PDF_VARIANT)
+
+
+def render_part(table: PublicTable, department: TableDepartment | None) -> RenderedPart:
+    """The title page with the policy (department None), or one department's pages alone."""
+    if department is None:
+        html = _html(replace(table, departments=()), part="front")
+    else:
+        html = _html(replace(table, departments=(department,)), part="department")
+    document = _render(html, stylesheets=(CSS(string=PART_STYLESHEET),))
+    pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+    return RenderedPart(pdf=pdf, pages=len(document.pages), fonts=list(document.fonts.values()))
+
+
+def _html(table, part=""):
+    stylesheet_path = stylesheet_file()
+    return HTML(
+        string=render_to_string(TEMPLATE, {"table": table, "part": part}),
+        base_url=stylesheet_path.parent.as_uri() + "/",
+        url_fetcher=_local_fetcher(),
+    )
+
+
+def _render(html, *, stylesheets):
+    # A stylesheet's @counter-style rules (the policy's ①②③④) only reach the document through
+    # a registry that the stylesheet and the rendering share.
+    counter_style = CounterStyle()
+    stylesheet = CSS(
+        filename=str(stylesheet_file()), url_fetcher=_local_fetcher(), counter_style=counter_style
+    )
+    return html.render(stylesheets=[stylesheet, *stylesheets], counter_style=counter_style)
+
+
+@cache
+def renderer_fingerprint() -> str:
+    """Changes whenever what a part looks like may change: the template, the stylesheet, WeasyPrint.
+
+    Part of every cached part's key, so an upgrade or a style change never assembles old parts.
+    """
+    digest = hashlib.sha256()
+    digest.update(weasyprint.__version__.encode())
+    digest.update(PART_STYLESHEET.encode())
+    digest.update(stylesheet_file().read_bytes())
+    for name in (TEMPLATE, "reports/_table_head.html", "reports/_department_rows.html"):
+        digest.update(Path(get_template(name).origin.name).read_bytes())
+    return digest.hexdigest()
+
+
+def stylesheet_file() -> Path:
+    """The stylesheet among the static files, wherever they are found, collected or not."""
+    path = finders.find(STYLESHEET)
+    if path is None:
+        raise ImproperlyConfigured(
+            f"The PDF stylesheet {STYLESHEET} is not among the static files."
+        )
+    return Path(path)
+
+
+def _local_fetcher() -> URLFetcher:
+    """A fetcher for local files only: rendering a table must never reach out to the network."""
+    return URLFetcher(allowed_protocols={"file"})
