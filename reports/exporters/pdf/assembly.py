@@ -57,7 +57,7 @@ def assemble(parts, fonts: FontStore) -> bytes:
     tree.ParentTree = Dictionary(Nums=Array(nums))
     tree.ParentTreeNextKey = next_key
     _set_named_dests(pdf, dests)
-    _share_fonts(pdf, page_fonts, fonts)
+    _embed_fonts(pdf, page_fonts, fonts)
     _number_pages(pdf, parts, fonts)
     output = io.BytesIO()
     pdf.save(
@@ -138,33 +138,39 @@ def _items(node) -> list:
 # --- Fonts ---------------------------------------------------------------------------------------
 
 
-def _share_fonts(pdf, page_fonts, fonts: FontStore):
-    """One font object per font for every page that can share it, with one subset of all glyphs."""
-    shared = defaultdict(list)  # BaseFont -> the PartFonts of every part that can share it
-    for part_fonts in {id(f): f for f in page_fonts}.values():
+def _embed_fonts(pdf, page_fonts, fonts: FontStore):
+    """Every font program, embedded once (parts carry none, see weasy.render_part).
+
+    A font that every part can share becomes one font object with one subset of all the glyphs
+    of all the parts; a part's font with stand-ins for characters no font has keeps its own
+    object, given a subset of its own glyphs.
+    """
+    shared = defaultdict(list)  # (name, source, index) -> that font as each part uses it
+    for part_fonts in {id(fonts): fonts for fonts in page_fonts}.values():
         for font in part_fonts:
             if font.shareable:
                 shared[(font.name, font.source, font.index)].append(font)
-    by_name = defaultdict(list)
-    for name, source, index in shared:
-        by_name[name].append((name, source, index))
-    canonical = {}
+    canonical, embedded = {}, set()
     for page, part_fonts in zip(pdf.pages, page_fonts, strict=True):
-        sharing = {
-            font.name: (font.name, font.source, font.index) for font in part_fonts if font.shareable
-        }
+        by_name = {font.name: font for font in part_fonts}
         for resources in _resources(page.obj):
             font_dict = resources.get("/Font")
             if font_dict is None:
                 continue
             for resource_name, font in list(font_dict.items()):
-                key = sharing.get(str(font.BaseFont).lstrip("/"))
-                if key is None or len(by_name[key[0]]) != 1:
-                    continue  # kept as the part made it
-                if key not in canonical:
-                    canonical[key] = font
-                    _rebuild(pdf, font, shared[key], fonts.face(key[1], key[2]))
-                font_dict[resource_name] = canonical[key]
+                if font.Subtype != Name.Type0:
+                    continue  # Type 3 (bitmap) fonts draw their glyphs themselves
+                part_font = by_name[str(font.BaseFont).lstrip("/")]
+                face = fonts.face(part_font.source, part_font.index)
+                if part_font.shareable:
+                    key = (part_font.name, part_font.source, part_font.index)
+                    if key not in canonical:
+                        canonical[key] = font
+                        _embed_shared(pdf, font, shared[key], face)
+                    font_dict[resource_name] = canonical[key]
+                elif font.objgen not in embedded:
+                    embedded.add(font.objgen)
+                    _embed_program(font, face.subset(part_font.widths, notdef_outline=True))
 
 
 def _resources(obj, seen=None):
@@ -180,7 +186,7 @@ def _resources(obj, seen=None):
             yield from _resources(xobject, seen)
 
 
-def _rebuild(pdf, font, part_fonts: list[PartFont], face):
+def _embed_shared(pdf, font, part_fonts: list[PartFont], face):
     """The font object given every glyph, width and Unicode of all parts, and their one subset."""
     widths, to_unicode = {}, {}
     for part_font in part_fonts:
@@ -191,15 +197,19 @@ def _rebuild(pdf, font, part_fonts: list[PartFont], face):
     descendant.W = _widths_array(widths)
     font.ToUnicode = pdf.make_stream(to_unicode_cmap(to_unicode))
     descriptor = descendant.FontDescriptor
-    data = face.subset(sorted(widths))
+    bbox = list(descriptor.FontBBox)
+    bbox[2] = max(widths.values(), default=0)
+    descriptor.FontBBox = Array(bbox)
+    _embed_program(font, face.subset(widths))
+
+
+def _embed_program(font, data: bytes):
+    descriptor = font.DescendantFonts[0].FontDescriptor
     if "/FontFile2" in descriptor:
         descriptor.FontFile2.write(data)
         descriptor.FontFile2.Length1 = len(data)
     else:
         descriptor.FontFile3.write(data)
-    bbox = list(descriptor.FontBBox)
-    bbox[2] = max(widths.values(), default=0)
-    descriptor.FontBBox = Array(bbox)
 
 
 def _widths_array(widths) -> Array:

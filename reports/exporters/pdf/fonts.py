@@ -119,11 +119,14 @@ class Face:
     ascender: int
     descender: int
 
-    def subset(self, glyph_ids) -> bytes:
-        """A font with exactly these glyphs, each under its original id."""
+    def subset(self, glyph_ids, *, notdef_outline=False) -> bytes:
+        """A font with exactly these glyphs, each under its original id.
+
+        notdef_outline keeps the outline of glyph 0, which stands in for characters no font has.
+        """
         request = hb.SubsetInput()
-        request.glyph_set.update(glyph_ids)
-        request.flags = SUBSET_FLAGS
+        request.glyph_set.update(gid for gid in glyph_ids if gid < self.face.glyph_count)
+        request.flags = SUBSET_FLAGS | (hb.SubsetFlags.NOTDEF_OUTLINE if notdef_outline else 0)
         request.sets(hb.SubsetInputSets.DROP_TABLE_TAG).update(
             _tag(name) for name in DROPPED_TABLES
         )

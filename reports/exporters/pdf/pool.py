@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from django.conf import settings
 
+from reports.exporters.pdf import weasy
 from reports.exporters.pdf.parts import PartCache, PartRequest
 from wardservice.processes import setup_django
 
@@ -47,6 +48,15 @@ def render_all(cache: PartCache, requests: list[PartRequest]) -> None:
         # A worker died (killed, out of memory): start afresh next time, and say so.
         shutdown()
         raise
+
+
+def start() -> None:
+    """Start the worker processes now, each with its fonts loaded, rather than at first use."""
+    size = processes()
+    if size > 1:
+        # One warm-up per process: the pool starts a process for each task it cannot give to
+        # an idle one, and each warm-up takes long enough that none is idle.
+        list(_executor(size).map(weasy.warm_up, range(size)))
 
 
 def _executor(size):
