@@ -31,6 +31,9 @@ PART_STYLESHEET = "@page { @bottom-center { content: none } }"
 # PDF/UA-1 makes the PDF tagged (headings, lists, table cells and their headers), which is what
 # screen readers read; plain output would be untagged.
 PDF_VARIANT = "pdf/ua-1"
+# Raised whenever what a cached part holds changes (reports.exporters.pdf.parts), so that parts
+# made by an earlier release are rendered again rather than assembled.
+PART_FORMAT = "1"
 
 
 @dataclass
@@ -141,6 +144,7 @@ def renderer_fingerprint() -> str:
     Part of every cached part's key, so an upgrade or a style change never assembles old parts.
     """
     digest = hashlib.sha256()
+    digest.update(PART_FORMAT.encode())
     digest.update(weasyprint.__version__.encode())
     digest.update(PART_STYLESHEET.encode())
     digest.update(stylesheet_file().read_bytes())
