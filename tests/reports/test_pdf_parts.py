@@ -2,13 +2,16 @@
 once per department's content, ahead of 公表 when a sheet is approved."""
 
 import io
+import os
 import re
 import subprocess
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pikepdf
 import pytest
+from django.core.management import call_command
 from django.test import TestCase
 
 from goals.models import GoalSheet, Phase, Result, SheetStatus
@@ -290,3 +293,24 @@ def test_the_page_numbers_count_every_part(own_parts, tmp_path):
     assert [page.splitlines()[-1] for page in pages] == [
         f"{n} / {len(pages)}" for n in range(1, len(pages) + 1)
     ]
+
+
+def test_prune_deletes_only_parts_unused_for_the_given_days(own_parts):
+    year = approved_year(departments=2)
+    table = build_table(year, PublicationKind.RESULT)
+    PdfExporter().render(table)
+    metas = sorted(own_parts.glob("parts/*/*.json"))
+    assert len(metas) == 3
+    old = metas[0]
+    long_ago = time.time() - 401 * 24 * 3600
+    os.utime(old, (long_ago, long_ago))
+    out = io.StringIO()
+    call_command("prune_pdf_parts", days=400, stdout=out)
+    assert "1 個削除しました" in out.getvalue()
+    assert not old.exists() and not old.with_suffix(".pdf").exists()
+    assert len(list(own_parts.glob("parts/*/*.pdf"))) == 2
+    # The next rendering makes the pruned part again, and the file is the same.
+    parts._remembered.clear()
+    before = renders()
+    PdfExporter().render(table)
+    assert sum(rendered_since(before).values()) == 1

@@ -14,8 +14,11 @@ import hashlib
 import io
 import json
 import logging
+import os
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 import pikepdf
@@ -100,6 +103,7 @@ class PartCache:
         if hashlib.sha256(pdf).hexdigest() != meta["sha256"]:
             logger.warning("Cached PDF part %s is damaged; rendering it again", key)
             return None
+        os.utime(meta_path)  # used now: prune() keeps it
         fonts = tuple(PartFont.from_json(font) for font in meta["fonts"])
         return Part(key=key, pdf=pdf, pages=meta["pages"], fonts=fonts)
 
@@ -123,6 +127,17 @@ class PartCache:
         _count_render(request)
         _remember(self.folder, part)
         return part
+
+    def prune(self, *, unused_for: timedelta) -> int:
+        """Delete the parts not used for this long; how many. Parts in use are made again if needed."""
+        cutoff = time.time() - unused_for.total_seconds()
+        removed = 0
+        for meta_path in self.folder.glob("parts/*/*.json"):
+            if meta_path.stat().st_mtime < cutoff:
+                meta_path.unlink(missing_ok=True)  # first: without it the PDF is never read
+                meta_path.with_suffix(".pdf").unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def ensure(self, request: PartRequest) -> str:
         """Render the part unless it is cached already; its key either way."""
