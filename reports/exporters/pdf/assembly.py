@@ -3,10 +3,10 @@
 The first part (the title page) is the base: its catalog, metadata, language and structure tree
 root stay. Each further part brings its pages, its structure elements (appended under the
 base's Document element, with the parent-tree keys moved past the ones before), its named
-destinations and its outline entries (under the title). The parts' subsets of each font are
-then replaced by one (reports.exporters.pdf.fonts), and the page numbers, which no part could
-know, are printed where the stylesheet's @bottom-center would print them, as pagination
-artifacts that screen readers skip.
+destinations and its outline entries (under the title). Parts carry no font programs: each
+font is embedded once, as one subset of every glyph any part uses (reports.exporters.pdf.fonts).
+The page numbers, which no part could know, are printed where the stylesheet's @bottom-center
+would print them, as pagination artifacts that screen readers skip.
 """
 
 import io

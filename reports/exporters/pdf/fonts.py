@@ -1,9 +1,10 @@
 """The fonts of assembled PDFs: one subset of each font for the whole file, made with HarfBuzz.
 
-Each part embeds its own subset of every font it uses. WeasyPrint keeps glyph ids when it
-subsets (HarfBuzz's retain-gids), so a glyph has the same id in every part; the assembly can
-therefore replace all the parts' subsets of a font by one subset of the original font holding
-every glyph any part uses, and the file is no bigger than a single-pass rendering's.
+A part is written without its font programs (reports.exporters.pdf.weasy.render_part), but with
+each font's widths and Unicode for the glyphs it uses (PartFont). WeasyPrint writes every glyph
+under its id in the original font, so a glyph has the same id in every part; the assembly embeds
+one subset of the original font holding every glyph any part uses, under those ids (HarfBuzz's
+retain-gids, as WeasyPrint subsets), and the file is no bigger than a single-pass rendering's.
 
 The original font files are kept in the parts folder (fonts/), written by the process that
 rendered a part, so that any process can assemble parts rendered earlier or elsewhere.
