@@ -56,6 +56,8 @@ class Site:
             "WARDSERVICE_TESTING": "1",
             "DATABASE_URL": self.database_url,
             "MEDIA_ROOT": str(self.media_root),
+            # The PDF parts cache, beside the media folder rather than in the project.
+            "PDF_PARTS_DIR": str(self.media_root.parent / "pdf-parts"),
         }
         done = subprocess.run(
             [sys.executable, "manage.py", *map(str, args)],

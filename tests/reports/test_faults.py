@@ -210,6 +210,7 @@ class Site:
             PYTHONPATH=os.pathsep.join([str(self.hooks), str(ROOT)]),
             DATABASE_URL=self.url,
             MEDIA_ROOT=str(self.media),
+            PDF_PARTS_DIR=str(self.folder / "pdf-parts"),
             WARDSERVICE_TESTING="1",  # the development key and load_demo; DEBUG stays off
             DEBUG="0",
             TASKS_BACKEND=tasks,
