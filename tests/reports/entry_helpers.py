@@ -1,6 +1,7 @@
 """Shared steps of the entry workbook tests: people, URLs, download, fill in, upload, 確定."""
 
 import io
+import zipfile
 
 import openpyxl
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -60,6 +61,32 @@ def columns(ws):
     }
 
 
+# XML cannot hold U+FFFE and U+FFFF. openpyxl writes them anyway through the standard library's
+# XML writer, but refuses through lxml's (used whenever lxml is installed): fill() writes markers
+# and puts the characters in afterwards, so the file is the same either way, as broken as a
+# program writing them would make it.
+NOT_XML_MARKERS = {"\ufffe": "NOT-XML-FFFE-MARKER", "\uffff": "NOT-XML-FFFF-MARKER"}
+
+
+def _marked(value):
+    if isinstance(value, str):
+        for character, marker in NOT_XML_MARKERS.items():
+            value = value.replace(character, marker)
+    return value
+
+
+def _unmarked(workbook_bytes: bytes) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            content = source.read(member)
+            for character, marker in NOT_XML_MARKERS.items():
+                content = content.replace(marker.encode(), character.encode())
+            target.writestr(member, content)
+    return output.getvalue()
+
+
 def fill(data, rows, *, version=None, as_text=False):
     """The workbook with {row offset: {header label: value}} typed in, as bytes.
 
@@ -72,14 +99,14 @@ def fill(data, rows, *, version=None, as_text=False):
     for offset, values in rows.items():
         for label, value in values.items():
             cell = ws[f"{letters[label]}{HEADER_ROW + 1 + offset}"]
-            cell.value = value
+            cell.value = _marked(value)
             if as_text and isinstance(value, str):
                 cell.data_type = "s"
     if version is not None:
         ws[VERSION_CELL] = version
     output = io.BytesIO()
     workbook.save(output)
-    return output.getvalue()
+    return _unmarked(output.getvalue())
 
 
 def upload(client, sheet, data, filename="記入.xlsx"):
