@@ -13,6 +13,7 @@ from reports.models import (
     PublicationKind,
     PublicationStatus,
 )
+from reports.search import all_terms_q
 
 
 def _fullest_first(kind_field="kind"):
@@ -23,12 +24,19 @@ def _fullest_first(kind_field="kind"):
 UNFINISHED = (PublicationStatus.PENDING, PublicationStatus.RENDERING, PublicationStatus.FAILED)
 _STATUS_FIELD = {PublicationKind.PLAN: "plan_status", PublicationKind.RESULT: "result_status"}
 
+# What the front page's filter looks in: 中原区役所, 川崎市中原区, 141330.
+OFFICE_SEARCH_FIELDS = ("name", "municipality_name", "municipality_code")
 
-def public_offices():
-    """Every office with its published fiscal years (newest first) as `years`. Two queries.
 
-    A year is listed once it has a PUBLISHED version; its `public_kind` is the kind the public
-    sees (目標と実績 once published, else 目標). Years still being planned are not listed at all.
+def public_offices(terms=()):
+    """Offices for the front page, in the order of their codes, each with its published fiscal
+    years (newest first) as `years`. Page it: counting and each page's offices are one query
+    each, and the page's years one more, however many offices there are.
+
+    `terms` (reports.search.split_terms) keeps the offices whose name, municipality name or
+    code holds every term. A year is listed once it has a PUBLISHED version; its `public_kind`
+    is the kind the public sees (目標と実績 once published, else 目標). Years still being
+    planned are not listed at all.
     """
     # Each year has at most one current publication: joining it lists each year once.
     years = (
@@ -36,14 +44,19 @@ def public_offices():
         .annotate(public_kind=F("publications__kind"))
         .order_by("-year")
     )
-    return Office.objects.order_by("municipality_code", "name").prefetch_related(
-        Prefetch("fiscal_years", queryset=years, to_attr="years")
-    )
+    offices = Office.objects.order_by("municipality_code", "name")
+    if terms:
+        offices = offices.filter(all_terms_q(OFFICE_SEARCH_FIELDS, terms))
+    return offices.prefetch_related(Prefetch("fiscal_years", queryset=years, to_attr="years"))
 
 
 def public_fiscal_year(*, office_slug, year):
     """The office's fiscal year, or None. One query."""
-    return FiscalYear.objects.select_related("office").filter(office__slug=office_slug, year=year).first()
+    return (
+        FiscalYear.objects.select_related("office")
+        .filter(office__slug=office_slug, year=year)
+        .first()
+    )
 
 
 def current_publications():
@@ -111,9 +124,7 @@ def version_file(*, office_slug, year, version, fmt):
 def year_publications(fiscal_year):
     """Every version of the year, newest first, without the frozen tables. One query."""
     return list(
-        fiscal_year.publications.select_related("published_by")
-        .defer("table")
-        .order_by("-version")
+        fiscal_year.publications.select_related("published_by").defer("table").order_by("-version")
     )
 
 
@@ -231,5 +242,6 @@ def _unapproved_sheets(fiscal_year, kind):
 
 
 def _approved_sheets(fiscal_year, kind):
-    return GoalSheet.objects.filter(fiscal_year=fiscal_year, **{_STATUS_FIELD[kind]: SheetStatus.APPROVED})
-
+    return GoalSheet.objects.filter(
+        fiscal_year=fiscal_year, **{_STATUS_FIELD[kind]: SheetStatus.APPROVED}
+    )

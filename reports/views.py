@@ -7,6 +7,7 @@ Last-Modified so that browsers and caches can ask "has it changed?" and get a 30
 
 from pathlib import PurePosixPath
 
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -16,7 +17,10 @@ from django.views.decorators.http import require_safe
 from reports import selectors
 from reports.exporters import get_exporter
 from reports.models import FileFormat
+from reports.search import MAX_QUERY_LENGTH, MAX_TERMS, split_terms
 
+# Offices on one page of the front page: with ten years each, two hundred year links.
+OFFICES_PER_PAGE = 20
 # An earlier version never changes, so caches may keep it; the year's own URLs move to the
 # next version when a correction is published, so caches must ask each time.
 ARCHIVE_MAX_AGE = 24 * 60 * 60
@@ -24,8 +28,25 @@ ARCHIVE_MAX_AGE = 24 * 60 * 60
 
 @require_safe
 def home(request):
-    """The public front page: offices and their published fiscal years."""
-    return render(request, "reports/home.html", {"offices": selectors.public_offices()})
+    """The public front page: offices and their published fiscal years, a page at a time.
+
+    `q` narrows the offices to those whose name, municipality name or code holds every word;
+    the filter is offered once the offices fill more than one page (or a filter is in use).
+    Three queries whatever the number of offices: the count, the page's offices, their years.
+    """
+    query = request.GET.get("q", "")[:MAX_QUERY_LENGTH]
+    terms = split_terms(query)[:MAX_TERMS]
+    paginator = Paginator(selectors.public_offices(terms), OFFICES_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "page_numbers": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "query": " ".join(terms),
+        "filtered": bool(terms),
+        "offer_filter": bool(terms) or paginator.num_pages > 1,
+        "max_query_length": MAX_QUERY_LENGTH,
+    }
+    return render(request, "reports/home.html", context)
 
 
 @require_safe
@@ -44,7 +65,9 @@ def download(request, office, year, fmt):
 @require_safe
 def version_page(request, office, year, version):
     """An earlier (or the current) version's page, exactly as it was published."""
-    stored = selectors.version_file(office_slug=office, year=year, version=version, fmt=FileFormat.HTML)
+    stored = selectors.version_file(
+        office_slug=office, year=year, version=version, fmt=FileFormat.HTML
+    )
     return _serve(request, stored, archived=True)
 
 

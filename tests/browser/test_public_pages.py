@@ -1,4 +1,5 @@
-"""The public pages in a real browser: WCAG 2.1 AA (axe-core), keyboard use, the table's structure.
+"""The public pages in a real browser: WCAG 2.1 AA (axe-core), keyboard use, the table's structure,
+and the front page of many offices (its filter and page links).
 
 Set WARDSERVICE_SCREENSHOTS=1 to also write docs/html-page.png (the year page, 1280 px wide).
 """
@@ -13,7 +14,9 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from reports.table import build_table
+from reports.views import OFFICES_PER_PAGE
 from tests.reports.publishing import publish, use_tmp_media
+from tests.reports.test_home import published_offices
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,6 +24,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 YEAR_URL = "/reports/nakahara/2020/"
 YEAR_TITLE = "令和2年度 中原区役所サービス向上目標"
 PUBLIC_URLS = ["/", YEAR_URL, "/reports/opendata/", "/accounts/login/"]
+# The front page of more offices than fit on a page: the filter, page links, no match.
+MANY_OFFICES_URLS = ["/", "/?page=2", "/?q=試験22", "/?q=存在しない町"]
+FILTER_LABEL = "市区町村名・区役所名・団体コード"
 
 
 @pytest.fixture
@@ -43,6 +49,56 @@ def test_page_meets_wcag_21_aa_according_to_axe(page, published_seed, axe, url):
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     violations = axe(page)
     assert not violations, f"{url}: {violations}"
+
+
+@pytest.fixture
+def many_offices(db):
+    """More offices than one page lists (試験01区役所 …), each with 2021 published."""
+    return published_offices(OFFICES_PER_PAGE + 3)
+
+
+@pytest.mark.parametrize("url", MANY_OFFICES_URLS)
+def test_front_page_of_many_offices_meets_wcag_21_aa_according_to_axe(page, many_offices, axe, url):
+    open_page(page, url)
+    violations = axe(page)
+    assert not violations, f"{url}: {violations}"
+
+
+def test_a_visitor_finds_their_ward_with_the_filter(page, many_offices):
+    open_page(page, "/")
+    field = page.get_by_role("search", name="区役所の絞り込み").get_by_label(FILTER_LABEL)
+    field.fill("試験22")
+    field.press("Enter")  # a plain GET form: no JavaScript needed
+
+    expect(page).to_have_url(re.compile(r"/\?q="))
+    expect(page.get_by_role("heading", level=2)).to_have_text([re.compile(r"^試験22区役所")])
+    expect(page.get_by_role("link", name="令和3年度 (2021年度)")).to_have_attribute(
+        "href", "/reports/shiken22/2021/"
+    )
+    expect(page.get_by_label(FILTER_LABEL)).to_have_value("試験22")
+
+
+def test_page_links_move_through_the_offices_keeping_the_filter(page, many_offices):
+    open_page(page, "/?q=架空市")
+    expect(page.get_by_role("heading", level=2)).to_have_count(OFFICES_PER_PAGE)
+
+    pages = page.get_by_role("navigation", name="区役所の一覧のページ")
+    pages.get_by_role("link", name="次のページ").click()
+
+    expect(page.get_by_role("heading", level=2)).to_have_count(3)
+    expect(page.get_by_label(FILTER_LABEL)).to_have_value("架空市")
+    current = page.get_by_role("navigation", name="区役所の一覧のページ").locator(
+        "[aria-current=page]"
+    )
+    expect(current).to_have_text("ページ2")
+
+
+def test_front_page_of_many_offices_reflows_at_320_css_pixels(page, many_offices, axe):
+    page.set_viewport_size({"width": 320, "height": 640})
+    open_page(page, "/?q=架空市")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    violations = axe(page)
+    assert not violations, str(violations)
 
 
 @pytest.mark.parametrize("url", PUBLIC_URLS)
@@ -71,7 +127,9 @@ def test_stylesheets_are_served_and_applied(page, published_seed):
         "() => Array.from(document.styleSheets, s => [s.href, s.cssRules.length])"
     )
     assert [href.rsplit("/", 1)[-1] for href, _ in sheets] == [
-        "bootstrap.min.css", "site.css", "public-table.css"
+        "bootstrap.min.css",
+        "site.css",
+        "public-table.css",
     ]
     assert all(rules > 0 for _, rules in sheets), sheets
     skip = page.get_by_role("link", name="本文へ移動")

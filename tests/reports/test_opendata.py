@@ -8,8 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from departments.models import Office
 from reports.exporters.csv import CsvExporter
-from reports.models import PublicationKind, PublicationStatus
+from reports.models import Publication, PublicationKind, PublicationStatus
+from reports.opendata import current_publication_list
 from reports.table import DATA_COLUMNS, build_table
 from tests.reports.helpers import approved_year
 from tests.reports.published_helpers import publish
@@ -113,7 +115,41 @@ def _csv_queries(client, office, departments, year):
 def test_the_all_years_csv_takes_a_constant_number_of_queries(client, nakahara):
     small = _csv_queries(client, nakahara, 1, 2030)
     large = _csv_queries(client, nakahara, 30, 2031)
-    assert small == large == 2
+    assert small == large == 3  # the publications, their offices as frozen, their rows
+
+
+def test_the_open_data_page_and_the_etag_leave_the_frozen_tables_in_the_database(
+    client, seed_year, two_years
+):
+    assert all("table" in p.get_deferred_fields() for p in current_publication_list())
+    etag = client.get(ALL_CSV)["ETag"]
+    for url, headers, status in ((OPENDATA, {}, 200), (ALL_CSV, {"if-none-match": etag}, 304)):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, headers=headers).status_code == status
+        assert len(queries) == 1, url
+        assert '"table"' not in queries[0]["sql"], url
+
+
+def _column(rows, name):
+    index = HEADER.index(name)
+    return {row[index] for row in rows[1:]}
+
+
+def test_the_all_years_csv_names_the_office_as_it_was_when_published(client, seed_year):
+    publish(seed_year)
+    Office.objects.filter(pk=seed_year.office_id).update(
+        name="新中原区役所", municipality_name="川崎市新中原区", municipality_code="141399"
+    )
+    rows = read_csv(client.get(ALL_CSV).content)
+    assert _column(rows, "区役所") == {"中原区役所"}
+    assert _column(rows, "市区町村コード") == {"141330"}
+
+
+def test_a_frozen_table_without_the_office_falls_back_to_the_office_as_it_is(client, seed_year):
+    Publication.objects.filter(pk=publish(seed_year).pk).update(table={})
+    rows = read_csv(client.get(ALL_CSV).content)
+    assert _column(rows, "区役所") == {"中原区役所"}
+    assert _column(rows, "市区町村コード") == {"141330"}
 
 
 def test_the_open_data_page_lists_every_published_year_with_its_files(client, seed_year, two_years):

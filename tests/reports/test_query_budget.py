@@ -75,6 +75,7 @@ def public_urls(world):
     year = world.fiscal_year.year
     return {
         "home": reverse("home"),
+        "home (filtered)": f"{reverse('home')}?q={world.office.municipality_code}",
         "year page": year_url(world, "year"),
         "version page": year_url(world, "version", version=1),
         **{f"table.{fmt}": year_url(world, f"table_{fmt}") for fmt in ("pdf", "xlsx", "csv")},
