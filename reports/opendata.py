@@ -30,13 +30,14 @@ LAYOUT_REVISION = "1"
 FROZEN_OFFICE_KEYS = ("office_name", "municipality_name", "municipality_code")
 
 
-def current_publication_list() -> list[Publication]:
-    """Every year's current publication with its office, oldest year first. One query.
+def current_publication_queryset():
+    """Every year's current publication with its office, oldest year first, not yet evaluated.
 
     Without the frozen table (tens of kilobytes a year): the open data page and the all-years
-    CSV's ETag need only the office, the year and the version.
+    CSV's ETag need only the office, the year and the version. The order is total (an office's
+    name is unique), so the open data page can show it a page at a time.
     """
-    return list(
+    return (
         Publication.objects.filter(pk__in=current_publications())
         .select_related("fiscal_year__office")
         .defer("table")
@@ -46,6 +47,11 @@ def current_publication_list() -> list[Publication]:
             "fiscal_year__office__name",
         )
     )
+
+
+def current_publication_list() -> list[Publication]:
+    """Every year's current publication (current_publication_queryset()) as a list. One query."""
+    return list(current_publication_queryset())
 
 
 def publications_etag(publications) -> str:

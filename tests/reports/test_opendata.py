@@ -123,11 +123,15 @@ def test_the_open_data_page_and_the_etag_leave_the_frozen_tables_in_the_database
 ):
     assert all("table" in p.get_deferred_fields() for p in current_publication_list())
     etag = client.get(ALL_CSV)["ETag"]
-    for url, headers, status in ((OPENDATA, {}, 200), (ALL_CSV, {"if-none-match": etag}, 304)):
+    cases = (
+        (OPENDATA, {}, 200, 2),  # the count of published years, the page's publications
+        (ALL_CSV, {"if-none-match": etag}, 304, 1),
+    )
+    for url, headers, status, count in cases:
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url, headers=headers).status_code == status
-        assert len(queries) == 1, url
-        assert '"table"' not in queries[0]["sql"], url
+        assert len(queries) == count, url
+        assert not any('"table"' in query["sql"] for query in queries), url
 
 
 def _column(rows, name):
@@ -164,7 +168,73 @@ def test_the_open_data_page_lists_every_published_year_with_its_files(client, se
     assert "出典の記載例" in body and "を加工して作成" in body
     for column in DATA_COLUMNS:
         assert f'<th scope="row">{column.name}</th>' in body
+    # A city's few years fit on one page: no count of pages, no page links.
+    assert "件目" not in body
+    assert "pagination" not in body
+    assert "?page=" not in body
+    assert (
+        "<title>オープンデータ: ダウンロード・項目・利用条件 | 区役所サービス向上目標</title>"
+        in body
+    )
 
 
 def test_the_open_data_page_says_when_nothing_is_published(client, db):
-    assert "公表している年度はまだありません。" in client.get(OPENDATA).content.decode()
+    body = client.get(OPENDATA).content.decode()
+    assert "公表している年度はまだありません。" in body
+    assert "pagination" not in body
+
+
+@pytest.fixture
+def five_years_two_a_page(nakahara, monkeypatch):
+    """2020–2024 published, listed two years a page: pages of 2020–21, 2022–23 and 2024."""
+    monkeypatch.setattr("reports.views_opendata.YEARS_PER_PAGE", 2)
+    for year in range(2020, 2025):
+        publish(approved_year(departments=1, goals_per_department=1, office=nakahara, year=year))
+
+
+def _listed_years(body):
+    return [year for year in range(2020, 2025) if f"/reports/nakahara/{year}/table.csv" in body]
+
+
+def test_the_open_data_page_lists_the_published_years_a_page_at_a_time(
+    client, five_years_two_a_page
+):
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(OPENDATA, {"page": 2}).content.decode()
+
+    assert len(queries) == 2  # as for a single page: the count, the page's publications
+    assert _listed_years(body) == [2022, 2023]
+    assert "全 5 件のうち 3〜4 件目" in body
+    assert '<nav aria-label="公表済みの年度の一覧のページ">' in body
+    assert '<a class="page-link" href="?page=1">前のページ</a>' in body
+    assert '<a class="page-link" href="?page=3">次のページ</a>' in body
+    assert 'href="?page=2" aria-current="page"' in body
+    assert "<title>公表済みの年度の一覧 2ページ目 | オープンデータ" in body
+    # The rest of the page is the same on every page.
+    assert f'href="{ALL_CSV}"' in body
+    assert "出典の記載例" in body
+    for column in DATA_COLUMNS:
+        assert f'<th scope="row">{column.name}</th>' in body
+
+
+def test_the_first_and_last_pages_of_the_published_years(client, five_years_two_a_page):
+    first = client.get(OPENDATA).content.decode()
+    assert _listed_years(first) == [2020, 2021]
+    assert "全 5 件のうち 1〜2 件目" in first
+    assert "前のページ" not in first and 'href="?page=2">次のページ' in first
+
+    last = client.get(OPENDATA, {"page": 3}).content.decode()
+    assert _listed_years(last) == [2024]
+    assert "全 5 件のうち 5〜5 件目" in last
+    assert 'href="?page=2">前のページ' in last and "次のページ" not in last
+
+
+@pytest.mark.parametrize(
+    ("page", "years"), [("99", [2024]), ("abc", [2020, 2021]), ("", [2020, 2021])]
+)
+def test_a_page_number_out_of_range_shows_the_nearest_page(
+    client, five_years_two_a_page, page, years
+):
+    response = client.get(OPENDATA, {"page": page})
+    assert response.status_code == 200
+    assert _listed_years(response.content.decode()) == years
