@@ -16,7 +16,7 @@ from django.test import TestCase
 
 from goals.models import GoalSheet, Phase, Result, SheetStatus
 from goals.services.workflow import sheet_approve
-from reports.exporters.pdf import PdfExporter, parts, pool, render_single_pass
+from reports.exporters.pdf import PdfExporter, assembly, parts, pool, render_single_pass
 from reports.exporters.pdf.parts import PartCache
 from reports.models import FileFormat, PublicationKind
 from reports.table import build_table
@@ -314,3 +314,70 @@ def test_prune_deletes_only_parts_unused_for_the_given_days(own_parts):
     before = renders()
     PdfExporter().render(table)
     assert sum(rendered_since(before).values()) == 1
+
+
+# --- A correction replaces its part in the file published before ---------------------------------
+
+
+def corrected_at(table, index, text):
+    department = table.departments[index]
+    goal = replace(department.goals[0], objective=text)
+    department = replace(department, goals=(goal, *department.goals[1:]))
+    return replace(
+        table, departments=(*table.departments[:index], department, *table.departments[index + 1 :])
+    )
+
+
+@pytest.mark.parametrize(
+    ("index", "text"),
+    [
+        (0, "訂正した目標です。"),  # the same pages
+        (2, "訂正して長くなった目標です。" * 150),  # runs over more pages: every number moves
+        (4, "訂正した最後の部署の目標です。𠮷"),  # a glyph no part used before
+    ],
+)
+def test_a_correction_replaces_its_part_and_the_file_is_the_full_assembly(
+    own_parts, tmp_path, index, text
+):
+    year = approved_year(
+        departments=5, texts=["部署ごとに異なる目標の本文です。", "窓口の案内を改善します。"]
+    )
+    table = build_table(year, PublicationKind.RESULT)
+    PdfExporter().render(table)  # the file published before, kept for the table
+    corrected = corrected_at(table, index, text)
+    before = dict(assembly.assembly_counts)
+    replaced = PdfExporter().render(corrected)
+    assert assembly.assembly_counts["replaced"] == before["replaced"] + 1
+    assert assembly.assembly_counts["whole"] == before["whole"]
+
+    whole = PdfExporter().render(corrected, cache=PartCache(tmp_path / "fresh"))
+    assert pdf_text(replaced, tmp_path, "r.pdf") == pdf_text(whole, tmp_path, "w.pdf")
+    assert structure_text(replaced, tmp_path, "r.pdf") == structure_text(whole, tmp_path, "w.pdf")
+    assert outline(replaced) == outline(whole)
+    assert named_destinations(replaced) == named_destinations(whole)
+    assert len(replaced) <= 1.1 * len(whole)
+    path = tmp_path / "r.pdf"
+    path.write_bytes(replaced)
+    fonts = [row["name"] for row in pdf_fonts(path)]
+    assert len(fonts) == len(set(fonts))  # one subset per font, and one for the numbers
+    path.write_bytes(whole)
+    assert set(fonts) == {row["name"] for row in pdf_fonts(path)}
+    # The structure tree is whole: parent-tree keys sorted, one per page, pages all in the file.
+    with pikepdf.open(io.BytesIO(replaced)) as pdf:
+        keys = [int(key) for key in pdf.Root.StructTreeRoot.ParentTree.Nums[::2]]
+        assert keys == sorted(keys)
+        assert {int(page.obj.StructParents) for page in pdf.pages} <= set(keys)
+        pages = {page.obj.objgen for page in pdf.pages}
+        assert all(
+            e.Pg.objgen in pages for e in structure_elements(pdf.Root.StructTreeRoot) if "/Pg" in e
+        )
+
+
+def test_the_same_table_again_is_the_same_file_and_a_new_department_assembles_anew(own_parts):
+    year = approved_year(departments=3)
+    table = build_table(year, PublicationKind.RESULT)
+    first = PdfExporter().render(table)
+    assert PdfExporter().render(table) == first
+    before = dict(assembly.assembly_counts)
+    PdfExporter().render(replace(table, departments=table.departments[:2]))
+    assert assembly.assembly_counts["whole"] == before["whole"] + 1

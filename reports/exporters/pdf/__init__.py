@@ -6,7 +6,7 @@ so that a year whose sheets were approved one by one publishes in the time it ta
 """
 
 from reports.exporters.base import Exporter
-from reports.exporters.pdf.assembly import assemble
+from reports.exporters.pdf.assembly import assemble_laid_out, reassemble
 from reports.exporters.pdf.parts import PartCache, table_parts
 from reports.exporters.pdf.weasy import render_single_pass
 
@@ -20,6 +20,18 @@ class PdfExporter(Exporter):
     content_type = "application/pdf"
 
     def render(self, table, cache: PartCache | None = None):
-        """The PDF: fonts embedded as subsets, title, author and language in its metadata."""
+        """The PDF: fonts embedded as subsets, title, author and language in its metadata.
+
+        The file assembled last for the same table (office, year, kind) is kept; when only a
+        few departments changed since (a correction), their parts are replaced in it rather
+        than every part assembled again.
+        """
         cache = cache or PartCache()
-        return assemble(table_parts(table, cache), cache.fonts)
+        parts = table_parts(table, cache)
+        identity = f"{table.office_slug}-{table.year}-{table.kind!s}"
+        previous = cache.assembled(identity)
+        result = reassemble(*previous, parts, cache.fonts) if previous else None
+        if result is None:
+            result = assemble_laid_out(parts, cache.fonts)
+        cache.keep_assembled(identity, *result)
+        return result[0]

@@ -10,7 +10,9 @@ would print them, as pagination artifacts that screen readers skip.
 """
 
 import io
+import json
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, Pdf, String
@@ -27,10 +29,53 @@ LINE_HEIGHT = 1.5
 TEXT_COLOR = (0x21 / 255, 0x25 / 255, 0x29 / 255)
 PAGE_NUMBER_FONT = Name("/PageNumber")
 PAGE_NUMBER_CHARACTERS = "0123456789 /"
+STAMP_START = b"Q\n/Artifact <</Type /Pagination"
+
+
+@dataclass
+class Layout:
+    """Where each part of an assembled file is: what reassemble() needs to replace one part.
+
+    Per part, in print order: its key, its pages, its structure elements under the Document
+    element, its parent-tree keys, its named destinations (hex of the name's bytes) and its
+    outline entries under the title (the title page's: the entries of its own).
+    """
+
+    keys: list
+    pages: list
+    kids: list
+    struct_keys: list
+    dests: list
+    outline: list
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Layout":
+        return cls(**data)
+
+    def add(self, key, *, pages, kids, struct_keys, dests, outline):
+        for field, value in (
+            (self.keys, key), (self.pages, pages), (self.kids, kids),
+            (self.struct_keys, struct_keys), (self.dests, dests), (self.outline, outline),
+        ):  # fmt: skip
+            field.append(value)
 
 
 def assemble(parts, fonts: FontStore) -> bytes:
     """The parts (title page first) as one PDF."""
+    return assemble_laid_out(parts, fonts)[0]
+
+
+# How many files this process assembled from every part, and how many by replacing parts: what
+# the tests count to show that a correction replaces its part.
+assembly_counts = {"whole": 0, "replaced": 0}
+
+
+def assemble_laid_out(parts, fonts: FontStore) -> tuple[bytes, Layout]:
+    """The parts (title page first) as one PDF, and where each part is in it."""
+    assembly_counts["whole"] += 1
     first, *rest = parts
     pdf = Pdf.open(io.BytesIO(first.pdf))
     tree = pdf.Root.StructTreeRoot
@@ -38,25 +83,116 @@ def assemble(parts, fonts: FontStore) -> bytes:
     nums = list(tree.ParentTree.Nums)
     next_key = _next_key(nums)
     dests = _named_dests(pdf.Root)
-    page_fonts = [first.fonts] * len(pdf.pages)
+    layout = Layout([], [], [], [], [], [])
     with pdf.open_outline() as outline:
         title_items = outline.root[0].children if len(outline.root) else outline.root
+        layout.add(
+            first.key, pages=len(pdf.pages), kids=len(document.K),
+            struct_keys=[int(key) for key in nums[0::2]], dests=_names(dests),
+            outline=len(title_items),
+        )  # fmt: skip
         for part in rest:
-            source = Pdf.open(io.BytesIO(part.pdf))
-            offset = len(pdf.pages)
-            pdf.pages.extend(source.pages)
-            page_fonts.extend([part.fonts] * len(source.pages))
-            # Copied after the pages, the catalog's structure tree, destinations and outline
-            # point at the pages' copies.
-            catalog = pdf.copy_foreign(source.Root)
-            next_key = _move_structure(
-                pdf, catalog.StructTreeRoot, document, nums, offset, next_key
-            )
-            dests.extend(_named_dests(catalog))
-            title_items.extend(_outline_items(catalog))
+            next_key = _insert(pdf, part, len(pdf.pages), len(document.K), len(title_items),
+                               document, nums, dests, title_items, next_key, layout)  # fmt: skip
+    return _finish(pdf, parts, layout, nums, next_key, dests, fonts), layout
+
+
+def reassemble(previous: bytes, layout: Layout, parts, fonts: FontStore):
+    """The file `previous` (laid out as `layout`) with the parts that changed replaced.
+
+    A correction to one department changes its part alone; replacing that part in the file
+    published before is a fraction of assembling every part again. The result has the same
+    pages, text, structure, outline, destinations and fonts as assemble() of the same parts
+    (tests/reports/test_pdf_parts.py compares them). None when the table changed more than a
+    few parts or its shape (a department added or removed, a new title page): assemble then.
+    """
+    keys = [part.key for part in parts]
+    if len(keys) != len(layout.keys) or keys[0] != layout.keys[0]:
+        return None
+    changed = [i for i, (new, old) in enumerate(zip(keys, layout.keys, strict=True)) if new != old]
+    if not changed:
+        return previous, layout
+    if len(changed) > max(1, len(keys) // 4):
+        return None
+    assembly_counts["replaced"] += 1
+    layout = Layout.from_json(json.loads(json.dumps(layout.to_json())))  # a copy to change
+    pdf = Pdf.open(io.BytesIO(previous))
+    tree = pdf.Root.StructTreeRoot
+    document = tree.K[0]
+    nums = list(tree.ParentTree.Nums)
+    next_key = int(tree.get("/ParentTreeNextKey", _next_key(nums)))
+    dests = _named_dests(pdf.Root)
+    with pdf.open_outline() as outline:
+        title_items = outline.root[0].children if len(outline.root) else outline.root
+        for i in reversed(changed):  # from the end: the positions before stay where they are
+            page_at, kid_at = sum(layout.pages[:i]), sum(layout.kids[:i])
+            item_at = sum(layout.outline[:i])
+            del pdf.pages[page_at : page_at + layout.pages[i]]
+            kids = list(document.K)
+            del kids[kid_at : kid_at + layout.kids[i]]
+            document.K = Array(kids)
+            gone = set(layout.struct_keys[i])
+            nums[:] = [
+                item for key, value in zip(nums[0::2], nums[1::2], strict=True)
+                if int(key) not in gone for item in (key, value)
+            ]  # fmt: skip
+            gone_names = set(layout.dests[i])
+            dests[:] = [(name, dest) for name, dest in dests if bytes(name).hex() not in gone_names]
+            del title_items[item_at : item_at + layout.outline[i]]
+            replaced = Layout([], [], [], [], [], [])
+            next_key = _insert(pdf, parts[i], page_at, kid_at, item_at, document, nums, dests,
+                               title_items, next_key, replaced)  # fmt: skip
+            for field, values in replaced.to_json().items():
+                getattr(layout, field)[i] = values[0]
+    return _finish(pdf, parts, layout, nums, next_key, dests, fonts), layout
+
+
+def _insert(pdf, part, page_at, kid_at, item_at, document, nums, dests, title_items, next_key,
+            layout) -> int:  # fmt: skip
+    """One part's pages, structure, destinations and outline entries, at the given places."""
+    source = Pdf.open(io.BytesIO(part.pdf))
+    count = len(source.pages)
+    for offset, page in enumerate(source.pages):
+        pdf.pages.insert(page_at + offset, page)
+    # Copied after the pages, the catalog's structure tree, destinations and outline point at
+    # the pages' copies.
+    catalog = pdf.copy_foreign(source.Root)
+    part_tree = catalog.StructTreeRoot
+    for page in pdf.pages[page_at : page_at + count]:
+        if "/StructParents" in page.obj:
+            page.obj.StructParents = int(page.obj.StructParents) + next_key
+        for annotation in page.obj.get("/Annots", ()):
+            if "/StructParent" in annotation:
+                annotation.StructParent = int(annotation.StructParent) + next_key
+    new_kids = list(part_tree.K[0].K)
+    for kid in new_kids:
+        kid.P = document
+    kids = list(document.K)
+    kids[kid_at:kid_at] = new_kids
+    document.K = Array(kids)
+    part_nums = list(part_tree.ParentTree.Nums)
+    struct_keys = []
+    for key, value in zip(part_nums[0::2], part_nums[1::2], strict=True):
+        struct_keys.append(int(key) + next_key)
+        nums.append(struct_keys[-1])
+        nums.append(value)
+    part_dests = _named_dests(catalog)
+    dests.extend(part_dests)
+    items = _outline_items(catalog)
+    title_items[item_at:item_at] = items
+    layout.add(part.key, pages=count, kids=len(new_kids), struct_keys=struct_keys,
+               dests=_names(part_dests), outline=len(items))  # fmt: skip
+    return next_key + _next_key(part_nums)
+
+
+def _finish(pdf, parts, layout, nums, next_key, dests, fonts) -> bytes:
+    tree = pdf.Root.StructTreeRoot
     tree.ParentTree = Dictionary(Nums=Array(nums))
     tree.ParentTreeNextKey = next_key
     _set_named_dests(pdf, dests)
+    page_fonts = [
+        part.fonts for part, pages in zip(parts, layout.pages, strict=True) for _ in range(pages)
+    ]
     _embed_fonts(pdf, page_fonts, fonts)
     _number_pages(pdf, parts, fonts)
     output = io.BytesIO()
@@ -69,30 +205,16 @@ def assemble(parts, fonts: FontStore) -> bytes:
     return output.getvalue()
 
 
+def _names(dests) -> list[str]:
+    return [bytes(name).hex() for name, _ in dests]
+
+
 # --- Structure tree ----------------------------------------------------------------------------
 
 
 def _next_key(nums) -> int:
     keys = [int(key) for key in nums[0::2]]
     return max(keys) + 1 if keys else 0
-
-
-def _move_structure(pdf, tree, document, nums, offset, next_key) -> int:
-    """A copied part's structure elements under `document`, its parent-tree keys from next_key on."""
-    for page in pdf.pages[offset:]:
-        if "/StructParents" in page.obj:
-            page.obj.StructParents = int(page.obj.StructParents) + next_key
-        for annotation in page.obj.get("/Annots", ()):
-            if "/StructParent" in annotation:
-                annotation.StructParent = int(annotation.StructParent) + next_key
-    for kid in tree.K[0].K:
-        kid.P = document
-        document.K.append(kid)
-    part_nums = list(tree.ParentTree.Nums)
-    for key, value in zip(part_nums[0::2], part_nums[1::2], strict=True):
-        nums.append(int(key) + next_key)
-        nums.append(value)
-    return next_key + _next_key(part_nums)
 
 
 # --- Named destinations and outline --------------------------------------------------------------
@@ -158,7 +280,7 @@ def _embed_fonts(pdf, page_fonts, fonts: FontStore):
             if font_dict is None:
                 continue
             for resource_name, font in list(font_dict.items()):
-                if font.Subtype != Name.Type0:
+                if font.Subtype != Name.Type0 or resource_name == PAGE_NUMBER_FONT:
                     continue  # Type 3 (bitmap) fonts draw their glyphs themselves
                 part_font = by_name[str(font.BaseFont).lstrip("/")]
                 face = fonts.face(part_font.source, part_font.index)
@@ -279,9 +401,13 @@ def _number_pages(pdf, parts, fonts: FontStore):
             f"BT {PAGE_NUMBER_FONT} {PAGE_NUMBER_SIZE} Tf {red:.4f} {green:.4f} {blue:.4f} rg "
             f"{x:.3f} {y:.3f} Td <{codes}> Tj ET\nEMC\n"
         ).encode()
-        # The page's own drawing is closed in q … Q, so its state cannot move the number.
-        page.contents_add(b"q\n", prepend=True)
-        page.contents_add(b"Q\n" + stamp)
+        contents = page.obj.get("/Contents")
+        if isinstance(contents, Array) and contents[-1].read_bytes().startswith(STAMP_START):
+            contents[-1].write(b"Q\n" + stamp)  # numbered before (reassemble): renumbered
+        else:
+            # The page's own drawing is closed in q … Q, so its state cannot move the number.
+            page.contents_add(b"q\n", prepend=True)
+            page.contents_add(b"Q\n" + stamp)
         resources = page.obj.Resources
         if "/Font" not in resources:
             resources.Font = Dictionary()

@@ -25,6 +25,7 @@ import pikepdf
 from django.conf import settings
 
 from reports.exporters.pdf import weasy
+from reports.exporters.pdf.assembly import Layout
 from reports.exporters.pdf.fonts import FontStore, PartFont, write_atomically
 from reports.table import PublicTable, TableDepartment
 
@@ -127,6 +128,28 @@ class PartCache:
         _count_render(request)
         _remember(self.folder, part)
         return part
+
+    def assembled(self, identity: str):
+        """The file last assembled for this table (office, year, kind) and its Layout, or None."""
+        pdf_path, meta_path = self._assembled_paths(identity)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            pdf = pdf_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if hashlib.sha256(pdf).hexdigest() != meta["sha256"]:
+            return None  # another process is writing it, or it is damaged: assemble afresh
+        return pdf, Layout.from_json(meta["layout"])
+
+    def keep_assembled(self, identity: str, pdf: bytes, layout: Layout) -> None:
+        pdf_path, meta_path = self._assembled_paths(identity)
+        write_atomically(pdf_path, pdf)
+        meta = {"sha256": hashlib.sha256(pdf).hexdigest(), "layout": layout.to_json()}
+        write_atomically(meta_path, json.dumps(meta).encode())
+
+    def _assembled_paths(self, identity):
+        base = self.folder / "assembled" / identity
+        return base.with_suffix(".pdf"), base.with_suffix(".json")
 
     def prune(self, *, unused_for: timedelta) -> int:
         """Delete the parts not used for this long; how many. Parts in use are made again if needed."""
