@@ -78,7 +78,9 @@ class Publication(models.Model):
             models.UniqueConstraint(
                 fields=["fiscal_year", "version"], name="publication_unique_version_per_year"
             ),
-            models.CheckConstraint(condition=models.Q(version__gte=1), name="publication_version_positive"),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="publication_version_positive"
+            ),
             models.CheckConstraint(
                 condition=models.Q(kind__in=PublicationKind.values), name="publication_kind_valid"
             ),
@@ -86,7 +88,8 @@ class Publication(models.Model):
                 condition=models.Q(progress__lte=100), name="publication_progress_percent"
             ),
             models.CheckConstraint(
-                condition=~models.Q(status=PublicationStatus.PUBLISHED) | models.Q(published_at__isnull=False),
+                condition=~models.Q(status=PublicationStatus.PUBLISHED)
+                | models.Q(published_at__isnull=False),
                 name="publication_published_has_date",
             ),
             models.CheckConstraint(
@@ -148,20 +151,43 @@ class PublicationFile(models.Model):
         verbose_name = verbose_name_plural = "公表ファイル"
         ordering = ["publication", "format"]
         constraints = [
-            models.UniqueConstraint(fields=["publication", "format"], name="publicationfile_unique_format"),
-            models.CheckConstraint(condition=Exact(Length("sha256"), 64), name="publicationfile_sha256_length"),
+            models.UniqueConstraint(
+                fields=["publication", "format"], name="publicationfile_unique_format"
+            ),
+            models.CheckConstraint(
+                condition=Exact(Length("sha256"), 64), name="publicationfile_sha256_length"
+            ),
         ]
 
     def __str__(self):
         return f"{self.publication} {self.get_format_display()}"
 
 
+class PublishedGoalQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Write the rows, each first given its table's order keys (take_table_order), so that
+        no writer can leave them out of the search's order."""
+        objs = list(objs)
+        for goal in objs:
+            goal.take_table_order()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class PublishedGoal(models.Model):
-    """One goal row as published: frozen, denormalised text for search, open data and statistics."""
+    """One goal row as published: frozen, denormalised text for search, open data and statistics.
+
+    `year`, `municipality_code` and `office_name` are those of the row's frozen table, copied
+    onto every row so that one index (publishedgoal_search_order, migration 0005) holds the
+    public search's order: PostgreSQL can then walk it and stop at a page of hits, instead of
+    sorting every hit of a common word across joined tables first.
+    """
 
     publication = models.ForeignKey(
         Publication, on_delete=models.CASCADE, related_name="goals", verbose_name="公表"
     )
+    year = models.PositiveSmallIntegerField("年度 (西暦)")
+    municipality_code = models.CharField("全国地方公共団体コード", max_length=6)
+    office_name = models.CharField("区役所名", max_length=100)
     position = models.PositiveIntegerField("表の中の順番")
     department_code = models.CharField("部署コード", max_length=20)
     department_name = models.CharField("部署名", max_length=200)
@@ -174,23 +200,38 @@ class PublishedGoal(models.Model):
     achievement = models.TextField("目標の達成度", blank=True)
     omitted_reason = models.TextField("省略の理由", blank=True)
 
+    objects = PublishedGoalQuerySet.as_manager()
+
     class Meta:
         verbose_name = verbose_name_plural = "公表された目標"
         ordering = ["publication", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["publication", "position"], name="publishedgoal_unique_position"),
+            models.UniqueConstraint(
+                fields=["publication", "position"], name="publishedgoal_unique_position"
+            ),
         ]
         indexes = [
             # The search's 区分 choices step through the distinct values of this one
             # (selectors_search.published_category_values).
             models.Index(fields=["categories"], name="publishedgoal_categories"),
             # A year's 区分 filter counts its hits from the index alone.
-            models.Index(fields=["publication", "categories"], name="publishedgoal_publication_tags"),
+            models.Index(
+                fields=["publication", "categories"], name="publishedgoal_publication_tags"
+            ),
         ]
-        # The text search's trigram index is PostgreSQL's alone: see migration 0004.
+        # The text search's trigram index is PostgreSQL's alone: see migration 0004. The index of
+        # the search's order (publishedgoal_search_order) carries columns of its own there: see
+        # migration 0005.
 
     def __str__(self):
         return f"{self.department_name} 目標{self.number}"
+
+    def take_table_order(self):
+        """Copy the search's order keys from the publication's frozen table (no query)."""
+        table = self.publication.table
+        self.year = table["year"]
+        self.municipality_code = table["municipality_code"]
+        self.office_name = table["office_name"]
 
 
 class PendingUploadFlavor(models.TextChoices):

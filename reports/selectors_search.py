@@ -78,14 +78,18 @@ def current_published_goals():
 def public_search_choices() -> tuple[list[int], list[str]]:
     """The years (newest first) and the categories that occur in current publications. Three queries."""
     # A year with any published version has a current one: no need to find which.
-    published = Publication.objects.filter(fiscal_year=OuterRef("pk"), status=PublicationStatus.PUBLISHED)
+    published = Publication.objects.filter(
+        fiscal_year=OuterRef("pk"), status=PublicationStatus.PUBLISHED
+    )
     years = (
         FiscalYear.objects.filter(Exists(published))
         .values_list("year", flat=True)
         .distinct()
         .order_by("-year")
     )
-    tags = {tag for value in published_category_values() for tag in value.split(TAG_SEPARATOR) if tag}
+    tags = {
+        tag for value in published_category_values() for tag in value.split(TAG_SEPARATOR) if tag
+    }
     return list(years), ordered_tags(tags)
 
 
@@ -131,13 +135,21 @@ def ordered_tags(tags) -> list[str]:
     return sorted(tags, key=lambda tag: (tag not in order, order.get(tag, 0), tag))
 
 
+# The public search's order: newest year first, then the offices as they are listed, each table
+# in its own order (publication_id keeps a table's rows together for public_hit_groups). All are
+# columns of the row, and the index publishedgoal_search_order (reports/migrations/0005) holds
+# exactly this order: PostgreSQL can walk it and stop after a page of hits where a word is
+# common, while the trigram index still finds the few rows of a rare word, which are then sorted.
+PUBLIC_ORDER = ("-year", "municipality_code", "office_name", "publication_id", "position")
+
+
 def search_published_goals(*, terms=(), year=None, category="", department=""):
-    """Current published rows matching every term and the filters, newest year first, table order."""
+    """Current published rows matching every term and the filters, in PUBLIC_ORDER."""
     goals = current_published_goals()
     if terms:
         goals = goals.alias(text=published_text()).filter(all_terms_q(("text",), terms))
     if year:
-        goals = goals.filter(publication__fiscal_year__year=year)
+        goals = goals.filter(year=year)
     if category:
         goals = goals.filter(tag_q("categories", category))
     if department:
@@ -146,12 +158,7 @@ def search_published_goals(*, terms=(), year=None, category="", department=""):
         goals.select_related("publication__fiscal_year__office")
         # The frozen table is large and never shown with a hit.
         .defer("publication__table")
-        .order_by(
-            "-publication__fiscal_year__year",
-            "publication__fiscal_year__office__municipality_code",
-            "publication__fiscal_year__office__name",
-            "position",
-        )
+        .order_by(*PUBLIC_ORDER)
     )
 
 

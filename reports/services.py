@@ -112,6 +112,9 @@ def published_goals(publication, table: PublicTable):
             result = goal.result
             yield PublishedGoal(
                 publication=publication,
+                year=table.year,
+                municipality_code=table.municipality_code,
+                office_name=table.office_name,
                 position=position,
                 department_code=department.code,
                 department_name=department.name,

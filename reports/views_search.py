@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_safe
 
 from departments.permissions import get_access
@@ -11,6 +12,42 @@ from reports.forms_search import SearchForm
 from reports.search import MAX_QUERY_LENGTH, term_pattern
 
 PER_PAGE = 20
+# A search counts and pages through at most this many hits. Counting every hit of a common word
+# reads half a million rows at national scale, and nobody reads fifty pages: past this many,
+# the page asks for more words or a filter instead.
+MAX_HITS = 1000
+
+
+class CappedPaginator(Paginator):
+    """A Paginator that counts at most `cap` objects and pages only through those.
+
+    The count asks the database for `cap + 1` rows at most (COUNT(*) over a LIMIT), so it stops
+    early however many rows match; `capped` tells whether there were more. Below the cap it is
+    a plain Paginator with the exact count. Used by both searches (`_run`).
+    """
+
+    def __init__(self, object_list, per_page, *, cap, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def _found(self):
+        """How many objects there are, counting no further than cap + 1. One query.
+
+        Unordered: any cap + 1 rows will do, so PostgreSQL may take them from whatever finds
+        them soonest (the trigram index for a word, publishedgoal_search_order alone for 年度
+        and 区分) and stop there.
+        """
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+
+    @cached_property
+    def count(self):
+        return min(self._found, self.cap)
+
+    @property
+    def capped(self):
+        """Whether more objects than `cap` were found (and only `cap` are paged through)."""
+        return self._found > self.cap
 
 
 def _run(request, form, goals_for, groups_for):
@@ -24,7 +61,7 @@ def _run(request, form, goals_for, groups_for):
             category=criteria["category"],
             department=criteria["department"],
         )
-        page = Paginator(goals, PER_PAGE).get_page(request.GET.get("page"))
+        page = CappedPaginator(goals, PER_PAGE, cap=MAX_HITS).get_page(request.GET.get("page"))
         context.update(
             searched=True,  # a Page of no hits is falsy: templates ask this instead
             page=page,

@@ -127,7 +127,9 @@ def load_scale(
     """
     started = time.monotonic()
     corpus = SeedCorpus.load()
-    texts = TextGenerator(corpus, seed=seed, pool_size=min(MAX_POOL, max(500, 2 * scale.goal_count)))
+    texts = TextGenerator(
+        corpus, seed=seed, pool_size=min(MAX_POOL, max(500, 2 * scale.goal_count))
+    )
     builder = _Builder(corpus, texts, seed, scale, first_year, render)
     places = municipalities(scale.offices, seed=seed, wards_of=city, start=first_office)
     batches = [places[i : i + offices_per_batch] for i in range(0, len(places), offices_per_batch)]
@@ -174,8 +176,11 @@ def _write_batch(job):
     counts = {
         name: len(batch.rows[model])
         for name, model in (
-            ("offices", Office), ("fiscal_years", FiscalYear), ("sheets", GoalSheet),
-            ("goals", Goal), ("publications", Publication),
+            ("offices", Office),
+            ("fiscal_years", FiscalYear),
+            ("sheets", GoalSheet),
+            ("goals", Goal),
+            ("publications", Publication),
         )
     }
     return counts, batch.to_render
@@ -183,9 +188,22 @@ def _write_batch(job):
 
 # In the order they are written: every row refers only to rows written before it.
 _MODELS = (
-    Office, Department, Category, get_user_model(), Membership,
-    FiscalYear, FiscalYear.categories.through, PolicyPrinciple, RatingLevel,
-    GoalSheet, Goal, Goal.categories.through, Result, ReviewEvent, Publication, PublishedGoal,
+    Office,
+    Department,
+    Category,
+    get_user_model(),
+    Membership,
+    FiscalYear,
+    FiscalYear.categories.through,
+    PolicyPrinciple,
+    RatingLevel,
+    GoalSheet,
+    Goal,
+    Goal.categories.through,
+    Result,
+    ReviewEvent,
+    Publication,
+    PublishedGoal,
 )
 
 
@@ -323,8 +341,12 @@ class _Builder:
 
     def office(self, batch: _Batch, place):
         office = self.new(
-            batch, Office, name=place.office_name, slug=place.slug,
-            municipality_name=place.name, municipality_code=place.code,
+            batch,
+            Office,
+            name=place.office_name,
+            slug=place.slug,
+            municipality_name=place.name,
+            municipality_code=place.code,
         )
         self.own_name = office.name
         departments = self._departments(batch, office)
@@ -338,7 +360,11 @@ class _Builder:
 
     def _departments(self, batch, office):
         count = self.scale.departments
-        wards = [""] if count <= WARD_SIZE else [f"第{n + 1}区役所 " for n in range(-(-count // WARD_SIZE))]
+        wards = (
+            [""]
+            if count <= WARD_SIZE
+            else [f"第{n + 1}区役所 " for n in range(-(-count // WARD_SIZE))]
+        )
         departments, parents = [], {}
         for ward in wards:
             size = min(WARD_SIZE, count - len(departments))
@@ -346,13 +372,22 @@ class _Builder:
                 order = (len(departments) + 1) * 10
                 if division not in parents:
                     parents[division] = self.new(
-                        batch, Department, office_id=office.pk, code=f"P{len(parents) + 1:02d}",
-                        name=division, sort_order=order - 5, writes_goals=False,
+                        batch,
+                        Department,
+                        office_id=office.pk,
+                        code=f"P{len(parents) + 1:02d}",
+                        name=division,
+                        sort_order=order - 5,
+                        writes_goals=False,
                     )
                 departments.append(
                     self.new(
-                        batch, Department, office_id=office.pk, parent_id=parents[division].pk,
-                        code=f"{len(departments) + 1:03d}", name=f"{ward}{division} {section}",
+                        batch,
+                        Department,
+                        office_id=office.pk,
+                        parent_id=parents[division].pk,
+                        code=f"{len(departments) + 1:03d}",
+                        name=f"{ward}{division} {section}",
                         sort_order=order,
                     )
                 )
@@ -364,27 +399,55 @@ class _Builder:
         editors = []
         for department in departments:
             editor = self.new(
-                batch, User, username=f"u{department.pk}", last_name="職員",
-                first_name=f"{department.code}番", password="!",
+                batch,
+                User,
+                username=f"u{department.pk}",
+                last_name="職員",
+                first_name=f"{department.code}番",
+                password="!",
             )
-            self.new(batch, Membership, user_id=editor.pk, department_id=department.pk, role=Role.EDITOR)
+            self.new(
+                batch, Membership, user_id=editor.pk, department_id=department.pk, role=Role.EDITOR
+            )
             editors.append(editor)
         approver = self.new(
-            batch, User, username=f"shonin{departments[0].office_id}", last_name="承認",
-            first_name="担当", password="!",
+            batch,
+            User,
+            username=f"shonin{departments[0].office_id}",
+            last_name="承認",
+            first_name="担当",
+            password="!",
         )
-        self.new(batch, Membership, user_id=approver.pk, department_id=departments[0].pk, role=Role.APPROVER)
+        self.new(
+            batch,
+            Membership,
+            user_id=approver.pk,
+            department_id=departments[0].pk,
+            role=Role.APPROVER,
+        )
         return editors, approver
 
     def _year(self, batch, office, year, departments, categories, editors, approver):
         fiscal_year = self.new(
-            batch, FiscalYear, office_id=office.pk, year=year, max_goals=self.scale.goals,
-            plan_deadline=date(year, 5, 31), result_deadline=date(year + 1, 4, 30),
+            batch,
+            FiscalYear,
+            office_id=office.pk,
+            year=year,
+            max_goals=self.scale.goals,
+            plan_deadline=date(year, 5, 31),
+            result_deadline=date(year + 1, 4, 30),
         )
         for category in categories:
-            self.new(batch, FiscalYear.categories.through, fiscalyear_id=fiscal_year.pk, category_id=category.pk)
+            self.new(
+                batch,
+                FiscalYear.categories.through,
+                fiscalyear_id=fiscal_year.pk,
+                category_id=category.pk,
+            )
         for number, text in enumerate(self.corpus.policy, 1):
-            self.new(batch, PolicyPrinciple, fiscal_year_id=fiscal_year.pk, number=number, text=text)
+            self.new(
+                batch, PolicyPrinciple, fiscal_year_id=fiscal_year.pk, number=number, text=text
+            )
         ratings = [
             self.new(batch, RatingLevel, fiscal_year_id=fiscal_year.pk, order=n, label=label)
             for n, (label, _) in enumerate(RATINGS, 1)
@@ -408,8 +471,12 @@ class _Builder:
     def _publication(self, batch, office, fiscal_year, table):
         """The year's 目標と実績 as 公表 freezes it; rendered later when `render` asks for it."""
         publication = self.new(
-            batch, Publication, fiscal_year_id=fiscal_year.pk, kind=PublicationKind.RESULT,
-            version=1, table=_plain(table),
+            batch,
+            Publication,
+            fiscal_year_id=fiscal_year.pk,
+            kind=PublicationKind.RESULT,
+            version=1,
+            table=_plain(table),
         )
         if self.render and self.render(office, fiscal_year.year):
             batch.to_render.append(publication.pk)  # PENDING, as publication_request leaves it
@@ -418,39 +485,57 @@ class _Builder:
             publication.published_at = datetime(fiscal_year.year + 1, 6, 1, 10, 0, tzinfo=TOKYO)
         for row in published_goals(publication, table):
             row.pk = self.ids(PublishedGoal)
+            row.take_table_order()  # as PublishedGoal.objects.bulk_create would; COPY does not
             batch.add(row)
 
     def _sheet(self, batch, fiscal_year, department, categories, ratings, editor, approver):
         sheet = self.new(
-            batch, GoalSheet, department_id=department.pk, fiscal_year_id=fiscal_year.pk,
-            plan_status=SheetStatus.APPROVED, result_status=SheetStatus.APPROVED,
+            batch,
+            GoalSheet,
+            department_id=department.pk,
+            fiscal_year_id=fiscal_year.pk,
+            plan_status=SheetStatus.APPROVED,
+            result_status=SheetStatus.APPROVED,
         )
         self._events(batch, sheet, fiscal_year, editor, approver)
         goals = tuple(
-            self._goal(batch, sheet, number, categories, ratings) for number in range(1, self.scale.goals + 1)
+            self._goal(batch, sheet, number, categories, ratings)
+            for number in range(1, self.scale.goals + 1)
         )
         return TableDepartment(code=department.code, name=clean_text(department.name), goals=goals)
 
     def _goal(self, batch, sheet, number, categories, ratings):
         rng = self.rng
         goal = self.new(
-            batch, Goal, sheet_id=sheet.pk, number=number,
+            batch,
+            Goal,
+            sheet_id=sheet.pk,
+            number=number,
             objective=self._text("objective", goals_models.MAX_OBJECTIVE),
             actions=self._text("actions", goals_models.MAX_ACTIONS),
         )
         names = set(rng.choice(self.corpus.tag_sets))
-        tags = [c for c in categories if c.name in names]  # categories are in (sort_order, name) order
+        tags = [
+            c for c in categories if c.name in names
+        ]  # categories are in (sort_order, name) order
         for category in tags:
             self.new(batch, Goal.categories.through, goal_id=goal.pk, category_id=category.pk)
         if rng.randrange(100) < OMITTED_PERCENT:
             result = self.new(
-                batch, Result, goal_id=goal.pk, is_omitted=True, omitted_reason=rng.choice(OMISSION_REASONS)
+                batch,
+                Result,
+                goal_id=goal.pk,
+                is_omitted=True,
+                omitted_reason=rng.choice(OMISSION_REASONS),
             )
             rating = ""
         else:
             level = rng.choices(ratings, weights=RATING_WEIGHTS)[0]
             result = self.new(
-                batch, Result, goal_id=goal.pk, rating_id=level.pk,
+                batch,
+                Result,
+                goal_id=goal.pk,
+                rating_id=level.pk,
                 done=self._text("done", goals_models.MAX_DONE),
                 achievement=self._text("achievement", goals_models.MAX_ACHIEVEMENT),
             )
@@ -478,13 +563,24 @@ class _Builder:
     def _events(self, batch, sheet, fiscal_year, editor, approver):
         """提出 then 承認 of each phase; some sheets are submitted after the deadline."""
         rng = self.rng
-        for phase, deadline in ((Phase.PLAN, fiscal_year.plan_deadline), (Phase.RESULT, fiscal_year.result_deadline)):
+        for phase, deadline in (
+            (Phase.PLAN, fiscal_year.plan_deadline),
+            (Phase.RESULT, fiscal_year.result_deadline),
+        ):
             submitted = datetime.combine(deadline, datetime.min.time(), TOKYO) + timedelta(
                 days=rng.randint(-20, 3), hours=rng.randint(9, 17)
             )
             approved = submitted + timedelta(days=rng.randint(1, 7))
-            for action, actor, when in ((EventAction.SUBMIT, editor, submitted), (EventAction.APPROVE, approver, approved)):
+            for action, actor, when in (
+                (EventAction.SUBMIT, editor, submitted),
+                (EventAction.APPROVE, approver, approved),
+            ):
                 self.new(
-                    batch, ReviewEvent, sheet_id=sheet.pk, phase=phase, action=action,
-                    actor_id=actor.pk, created_at=when,
+                    batch,
+                    ReviewEvent,
+                    sheet_id=sheet.pk,
+                    phase=phase,
+                    action=action,
+                    actor_id=actor.pk,
+                    created_at=when,
                 )

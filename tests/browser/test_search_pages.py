@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from reports import views_search
 from reports.models import PublishedGoal
 from tests.reports.publishing import publish, use_tmp_media
 
@@ -49,6 +50,21 @@ def test_page_reflows_at_320_css_pixels(page, published, axe, url):
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
     violations = axe(page)
     assert not violations, f"{url}: {violations}"
+
+
+def test_a_search_past_the_cap_says_so_and_stays_accessible_at_320_css_pixels(
+    page, published, axe, monkeypatch
+):
+    monkeypatch.setattr(views_search, "MAX_HITS", 5)
+    page.set_viewport_size({"width": 320, "height": 640})
+    open_page(page, "/reports/search/?q=窓口")
+
+    results = page.get_by_role("region", name=re.compile("検索結果"))
+    expect(results.get_by_role("heading", level=2)).to_have_text("検索結果 5 件以上")
+    expect(results.get_by_text("5件以上見つかりました。")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    violations = axe(page)
+    assert not violations, violations
 
 
 def test_a_visitor_searches_and_follows_a_result_to_the_table_row(page, published):

@@ -8,9 +8,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from reports import views_search
 from reports.models import PublicationKind, PublicationStatus, PublishedGoal
 from reports.search import MAX_QUERY_LENGTH
+from reports.selectors_search import search_published_goals
 from reports.table import build_table
+from tests.factories import OfficeFactory
 from tests.reports.helpers import approved_year
 from tests.reports.published_helpers import publish
 from tests.reports.publishing import publish as publish_through_the_service
@@ -146,6 +149,24 @@ def test_results_are_grouped_by_year_newest_first(client, two_years):
     )
 
 
+def test_results_are_listed_newest_year_first_then_by_office_code(client, nakahara):
+    """Each row is listed by the year, 全国地方公共団体コード and 区役所名 of its own table."""
+    kawasaki = OfficeFactory(name="川崎区役所", slug="kawasaki", municipality_code="141313")
+    for office, year in ((nakahara, 2020), (nakahara, 2021), (kawasaki, 2021)):
+        publish(approved_year(departments=1, office=office, year=year, texts=["窓口の案内"]))
+
+    body = search(client, q="窓口").content.decode()
+
+    headings = re.findall(r'<h3 class="h5" id="group-\d+">([^<]+) <span', body)
+    assert headings == [
+        "令和3年度 (2021年度) 川崎区役所",
+        "令和3年度 (2021年度) 中原区役所",
+        "令和2年度 (2020年度) 中原区役所",
+    ]
+    row = PublishedGoal.objects.filter(publication__fiscal_year__office=kawasaki).first()
+    assert (row.year, row.municipality_code, row.office_name) == (2021, "141313", "川崎区役所")
+
+
 def test_year_filter(client, two_years):
     assert result_count(search(client, q="ソーシャルディスタンス", year=2020)) == 1
     assert result_count(search(client, q="ソーシャルディスタンス", year=2021)) == 6
@@ -277,6 +298,67 @@ def test_results_are_paginated_by_twenty_and_pages_keep_the_query(client, nakaha
     second = search(client, q="窓口", page=2)
     assert len(hit_links(second)) == 7
     assert len(hit_links(search(client, q="窓口", page=99))) == 7  # past the end: the last page
+
+
+@pytest.fixture
+def many_hits(nakahara):
+    """27 published goals (9 departments × 3), every one holding 窓口."""
+    publish(approved_year(departments=9, office=nakahara, year=2022, texts=["窓口の案内"]))
+
+
+def test_past_the_cap_the_count_stops_and_the_page_asks_for_narrower_criteria(
+    client, many_hits, monkeypatch
+):
+    everything = hit_links(search(client, q="窓口")) + hit_links(search(client, q="窓口", page=2))
+    monkeypatch.setattr(views_search, "MAX_HITS", 25)
+
+    first = search(client, q="窓口")
+    body = first.content.decode()
+    assert '<span class="result-count">25 件以上</span>' in body
+    assert "<title>検索結果 (25 件以上) |" in body
+    assert (
+        "25件以上見つかりました。表示するのは最初の25件までです。"
+        "語を増やすか、年度・区分・部署で絞り込んでください。"
+    ) in body
+    # Pages go through the first 25 hits only, in the usual order.
+    assert "page=2" in body and "page=3" not in body
+    second = search(client, q="窓口", page=2)
+    assert "21〜25 件目" in second.content.decode()
+    assert hit_links(first) + hit_links(second) == everything[:25]
+    assert hit_links(search(client, q="窓口", page=3)) == hit_links(second)  # the last page
+
+
+@pytest.mark.parametrize("cap", [27, 1000])
+def test_up_to_the_cap_the_count_is_exact(client, many_hits, monkeypatch, cap):
+    monkeypatch.setattr(views_search, "MAX_HITS", cap)
+    body = search(client, q="窓口").content.decode()
+    assert '<span class="result-count">27 件</span>' in body
+    assert "件以上" not in body
+
+
+def test_a_capped_search_takes_as_many_queries_as_one_below_the_cap(client, many_hits, monkeypatch):
+    def queries():
+        search(client, q="窓口")  # warm
+        with CaptureQueriesContext(connection) as captured:
+            search(client, q="窓口")
+        return len(captured)
+
+    below = queries()
+    monkeypatch.setattr(views_search, "MAX_HITS", 5)
+    assert queries() == below
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_a_page_of_hits_can_be_read_in_order_from_an_index_without_sorting_them(many_hits):
+    """Where a word is common, PostgreSQL reads publishedgoal_search_order in order and stops
+    after a page: the index must hold the search's order exactly. With sorting forbidden, the
+    planner has only that index to give the order by:"""
+    page = search_published_goals(terms=["窓口"])[: views_search.PER_PAGE]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        plan = page.explain()
+    assert "Index Scan using publishedgoal_search_order" in plan, plan
+    assert "Sort Key" not in plan, plan
 
 
 def _queries_for(client, departments, year):

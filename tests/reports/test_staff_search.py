@@ -11,6 +11,7 @@ from django.urls import reverse
 from departments.models import Department, Role
 from goals.models import Goal, GoalSheet, SheetStatus
 from goals.services import fiscal_year_open_next
+from reports import views_search
 from reports.models import PublicationKind
 from tests.factories import DepartmentFactory, MembershipFactory, OfficeFactory, UserFactory
 from tests.reports.published_helpers import publish
@@ -142,3 +143,12 @@ def test_staff_search_takes_a_constant_number_of_queries(client, world):
         sizes.append((len(hits(body)), len(queries)))
     assert sizes[0][0] == 1 and sizes[1][0] == 20
     assert sizes[0][1] == sizes[1][1]
+
+
+def test_staff_search_stops_counting_at_the_cap_too(client, world, monkeypatch):
+    monkeypatch.setattr(views_search, "MAX_HITS", 3)
+    body = staff_search(client, world, "approver", q="の")
+    assert '<span class="result-count">3 件以上</span>' in body
+    assert "3件以上見つかりました。" in body
+    assert len(hits(body)) == 3
+    assert count(staff_search(client, world, "approver", q="企画課の下書き")) == 1
