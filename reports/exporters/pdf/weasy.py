@@ -6,6 +6,7 @@ the whole table in one go, which the assembled file is compared with.
 """
 
 import hashlib
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
@@ -68,6 +69,11 @@ def render_part(table: PublicTable, department: TableDepartment | None) -> Rende
     return RenderedPart(pdf=pdf, pages=len(document.pages), fonts=list(document.fonts.values()))
 
 
+# WeasyPrint's own, kept at import: whatever happens, these are what is put back.
+_FONT_DATA, _FONT_CLEAN = fonts_module.get_hb_object_data, Font.clean
+_FONTS_SWITCHED = threading.Lock()  # one part written at a time per process (threaded servers)
+
+
 @contextmanager
 def _font_programs_left_out():
     """While a part is written, WeasyPrint keeps of each font file only the bytes naming its format.
@@ -77,7 +83,6 @@ def _font_programs_left_out():
     keeps the original files). Leaving them out halves the worker processes' memory and saves a
     third of a part's time. Only the writing of a part is affected: the layout is WeasyPrint's own.
     """
-    original_data, original_clean = fonts_module.get_hb_object_data, Font.clean
 
     def format_only(hb_face):
         # The first four bytes of the face's data, without copying the rest.
@@ -91,11 +96,12 @@ def _font_programs_left_out():
     def left_out(font, to_unicode, hinting):
         pass  # no subset: the assembly makes one
 
-    fonts_module.get_hb_object_data, Font.clean = format_only, left_out
-    try:
-        yield
-    finally:
-        fonts_module.get_hb_object_data, Font.clean = original_data, original_clean
+    with _FONTS_SWITCHED:
+        fonts_module.get_hb_object_data, Font.clean = format_only, left_out
+        try:
+            yield
+        finally:
+            fonts_module.get_hb_object_data, Font.clean = _FONT_DATA, _FONT_CLEAN
 
 
 def _html(table, part=""):
