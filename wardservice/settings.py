@@ -179,7 +179,7 @@ TASKS = {
 # The print publication's parts (reports.exporters.pdf): a cache of each department's rendered
 # pages by content, so that publishing assembles rather than renders. Deleting it loses no data.
 PDF_PARTS_DIR = Path(env_str("PDF_PARTS_DIR") or BASE_DIR / "var" / "pdf-parts")
-# Worker processes that render missing parts in parallel; 0 is one per core.
+# Worker processes that render missing parts in parallel; 0 is one per core (at most 4).
 PDF_RENDER_PROCESSES = env_int("PDF_RENDER_PROCESSES", 0)
 # Render a department's part as soon as its sheet is approved (a background task). Off by default
 # in development, where tasks run at once and would slow every approval down.

@@ -25,10 +25,15 @@ _pool = None
 _pool_size = 0
 
 
+# Each process holds WeasyPrint and the fonts (about 150 MB): by default no more than fit in the
+# worker unit's memory bound (deploy/systemd, MemoryMax=1G) beside the worker itself.
+DEFAULT_MAX_PROCESSES = 4
+
+
 def processes() -> int:
-    """settings.PDF_RENDER_PROCESSES, else one per core available to this process."""
+    """settings.PDF_RENDER_PROCESSES, else one per core available to this process (at most 4)."""
     configured = getattr(settings, "PDF_RENDER_PROCESSES", 0)
-    return configured or len(os.sched_getaffinity(0))
+    return configured or min(len(os.sched_getaffinity(0)), DEFAULT_MAX_PROCESSES)
 
 
 def render_all(cache: PartCache, requests: list[PartRequest]) -> None:
