@@ -95,15 +95,10 @@ class PartCache:
 
     def _read(self, key: str) -> Part | None:
         pdf_path, meta_path = self._paths(key)
-        try:
-            # The description is written last: where it is, the PDF is whole.
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            pdf = pdf_path.read_bytes()
-        except FileNotFoundError:
+        found = _read_checked(pdf_path, meta_path)
+        if found is None:
             return None
-        if hashlib.sha256(pdf).hexdigest() != meta["sha256"]:
-            logger.warning("Cached PDF part %s is damaged; rendering it again", key)
-            return None
+        pdf, meta = found
         os.utime(meta_path)  # used now: prune() keeps it
         fonts = tuple(PartFont.from_json(font) for font in meta["fonts"])
         return Part(key=key, pdf=pdf, pages=meta["pages"], fonts=fonts)
@@ -131,14 +126,10 @@ class PartCache:
 
     def assembled(self, identity: str):
         """The file last assembled for this table (office, year, kind) and its Layout, or None."""
-        pdf_path, meta_path = self._assembled_paths(identity)
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            pdf = pdf_path.read_bytes()
-        except FileNotFoundError:
-            return None
-        if hashlib.sha256(pdf).hexdigest() != meta["sha256"]:
-            return None  # another process is writing it, or it is damaged: assemble afresh
+        found = _read_checked(*self._assembled_paths(identity))
+        if found is None:
+            return None  # none yet, or damaged: assemble afresh
+        pdf, meta = found
         return pdf, Layout.from_json(meta["layout"])
 
     def keep_assembled(self, identity: str, pdf: bytes, layout: Layout) -> None:
@@ -167,6 +158,22 @@ class PartCache:
         if not self._paths(request.key)[1].exists():
             self.render(request)
         return request.key
+
+
+def _read_checked(pdf_path: Path, meta_path: Path):
+    """(PDF, its description) if both are there and the PDF has the SHA-256 described, else None.
+
+    The description is written last: where it is, the PDF was written whole before it.
+    """
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        pdf = pdf_path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if hashlib.sha256(pdf).hexdigest() != meta["sha256"]:
+        logger.warning("Cached PDF file %s is damaged; making it again", pdf_path.name)
+        return None
+    return pdf, meta
 
 
 def unique_header_ids(pdf: bytes, *, prefix: str) -> bytes:
