@@ -163,16 +163,6 @@ class PublicationFile(models.Model):
         return f"{self.publication} {self.get_format_display()}"
 
 
-class PublishedGoalQuerySet(models.QuerySet):
-    def bulk_create(self, objs, *args, **kwargs):
-        """Write the rows, each first given its table's order keys (take_table_order), so that
-        no writer can leave them out of the search's order."""
-        objs = list(objs)
-        for goal in objs:
-            goal.take_table_order()
-        return super().bulk_create(objs, *args, **kwargs)
-
-
 class PublishedGoal(models.Model):
     """One goal row as published: frozen, denormalised text for search, open data and statistics.
 
@@ -200,8 +190,6 @@ class PublishedGoal(models.Model):
     achievement = models.TextField("目標の達成度", blank=True)
     omitted_reason = models.TextField("省略の理由", blank=True)
 
-    objects = PublishedGoalQuerySet.as_manager()
-
     class Meta:
         verbose_name = verbose_name_plural = "公表された目標"
         ordering = ["publication", "position"]
@@ -226,12 +214,6 @@ class PublishedGoal(models.Model):
     def __str__(self):
         return f"{self.department_name} 目標{self.number}"
 
-    def take_table_order(self):
-        """Copy the search's order keys from the publication's frozen table (no query)."""
-        table = self.publication.table
-        self.year = table["year"]
-        self.municipality_code = table["municipality_code"]
-        self.office_name = table["office_name"]
 
 
 class PendingUploadFlavor(models.TextChoices):

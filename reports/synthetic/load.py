@@ -485,7 +485,6 @@ class _Builder:
             publication.published_at = datetime(fiscal_year.year + 1, 6, 1, 10, 0, tzinfo=TOKYO)
         for row in published_goals(publication, table):
             row.pk = self.ids(PublishedGoal)
-            row.take_table_order()  # as PublishedGoal.objects.bulk_create would; COPY does not
             batch.add(row)
 
     def _sheet(self, batch, fiscal_year, department, categories, ratings, editor, approver):

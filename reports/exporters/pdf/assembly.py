@@ -63,11 +63,6 @@ class Layout:
             field.append(value)
 
 
-def assemble(parts, fonts: FontStore) -> bytes:
-    """The parts (title page first) as one PDF."""
-    return assemble_laid_out(parts, fonts)[0]
-
-
 # How many files this process assembled from every part, and how many by replacing parts: what
 # the tests count to show that a correction replaces its part.
 assembly_counts = {"whole": 0, "replaced": 0}
@@ -102,7 +97,7 @@ def reassemble(previous: bytes, layout: Layout, parts, fonts: FontStore):
 
     A correction to one department changes its part alone; replacing that part in the file
     published before is a fraction of assembling every part again. The result has the same
-    pages, text, structure, outline, destinations and fonts as assemble() of the same parts
+    pages, text, structure, outline, destinations and fonts as assemble_laid_out() of the same parts
     (tests/reports/test_pdf_parts.py compares them). None when the table changed more than a
     few parts or its shape (a department added or removed, a new title page): assemble then.
     """
