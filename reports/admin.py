@@ -41,7 +41,7 @@ class PublicationAdmin(ReadOnlyAdmin):
 class PendingUploadAdmin(ReadOnlyAdmin):
     """Read-only: who has a previewed upload waiting for 確定 (the bytes are not shown).
 
-    Expired ones are deleted on the next upload (reports.uploads.pending_uploads_cleanup).
+    Expired ones are deleted on the next upload (reports.imports.uploads.pending_uploads_cleanup).
     """
 
     list_display = ["created_at", "owner", "flavor", "office", "year", "sheet", "filename", "size"]

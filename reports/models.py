@@ -223,7 +223,7 @@ class PendingUploadFlavor(models.TextChoices):
 
 
 class PendingUpload(models.Model):
-    """An uploaded file that was checked and previewed, waiting for 確定 (reports.uploads).
+    """An uploaded file that was checked and previewed, waiting for 確定 (reports.imports.uploads).
 
     The bytes wait here rather than in the session, so that a user's later requests do not load
     megabytes of session data. The preview page posts back only `token`; 確定 accepts it from

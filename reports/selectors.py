@@ -13,7 +13,7 @@ from reports.models import (
     PublicationKind,
     PublicationStatus,
 )
-from reports.search import all_terms_q
+from reports.search.terms import all_terms_q
 
 
 def _fullest_first(kind_field="kind"):
@@ -33,7 +33,7 @@ def public_offices(terms=()):
     years (newest first) as `years`. Page it: counting and each page's offices are one query
     each, and the page's years one more, however many offices there are.
 
-    `terms` (reports.search.split_terms) keeps the offices whose name, municipality name or
+    `terms` (reports.search.terms.split_terms) keeps the offices whose name, municipality name or
     code holds every term. A year is listed once it has a PUBLISHED version; its `public_kind`
     is the kind the public sees (目標と実績 once published, else 目標). Years still being
     planned are not listed at all.

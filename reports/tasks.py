@@ -3,16 +3,16 @@ run at once by the ImmediateBackend in development and tests."""
 
 from django_tasks import task
 
-from reports.services import publication_render, sheet_part_render
+from reports.publishing.services import publication_render, sheet_part_render
 
 
 @task()
 def render_publication(publication_id: int) -> None:
-    """Render, store and publish one queued version of a year's table (see reports.services)."""
+    """Render, store and publish one queued version of a year's table (see reports.publishing.services)."""
     publication_render(publication_id)
 
 
 @task()
 def render_sheet_part(sheet_id: int, phase: str) -> None:
-    """Render an approved sheet's part of the year's PDF ahead of 公表 (see reports.services)."""
+    """Render an approved sheet's part of the year's PDF ahead of 公表 (see reports.publishing.services)."""
     sheet_part_render(sheet_id=sheet_id, phase=phase)

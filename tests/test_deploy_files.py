@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, get_commands, load_command_class
 
-from reports.uploads import MAX_UPLOAD_BYTES
+from reports.imports.uploads import MAX_UPLOAD_BYTES
 
 PROJECT = Path(settings.BASE_DIR)
 DEPLOY = PROJECT / "deploy"

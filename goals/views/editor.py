@@ -1,6 +1,6 @@
 """Editors' pages: the staff home, a sheet, its goals and results, the live preview and 提出.
 
-Views stay thin: they fetch through the user's access (goals.views.common), validate with
+Views stay thin: they fetch through the user's access (goals.access), validate with
 goals.forms, change state only through goals.services and read through goals.selectors.
 """
 
@@ -23,7 +23,7 @@ from goals.services import (
     sheet_save_results,
     sheet_submit,
 )
-from goals.views.common import domain_error, get_phase, get_sheet
+from goals.access import domain_error, get_phase, get_sheet
 
 
 def _sheet_kwargs(sheet):

@@ -27,7 +27,7 @@ from goals.services import (
     sheet_reopen,
     sheet_return,
 )
-from goals.views.common import domain_error, get_fiscal_year, get_phase, get_sheet
+from goals.access import domain_error, get_fiscal_year, get_phase, get_sheet
 from goals.wareki import fiscal_year_full_label
 
 OWN_SUBMISSION = "自分が提出したシートは承認できません。別の承認者に承認を依頼してください。"

@@ -1,7 +1,7 @@
 # Indexes for the public search at national scale (every municipality's years).
 #
 # On PostgreSQL the text search gets a pg_trgm GIN index over the expression the search matches
-# (reports.selectors_search.published_text(), upper-cased as icontains compares): a term of three
+# (reports.search.selectors.published_text(), upper-cased as icontains compares): a term of three
 # or more characters is then found through the index instead of reading every published row.
 # pg_trgm makes trigrams of letters and digits only, as the database's LC_CTYPE defines them: the
 # cluster must use a UTF-8 locale (C.UTF-8, as scripts/with-postgres sets up), or Japanese text
@@ -15,7 +15,7 @@ from django.db.models.functions import Concat, Upper
 from django.db.models.sql import Query
 
 TRIGRAM_INDEX = "publishedgoal_text_trgm"
-# As in reports.selectors_search (PUBLIC_TEXT_FIELDS, FIELD_SEPARATOR) when this index was made;
+# As in reports.search.selectors (PUBLIC_TEXT_FIELDS, FIELD_SEPARATOR) when this index was made;
 # tests/reports/test_query_budget.py checks that the search still uses it.
 TEXT_FIELDS = (
     "objective",

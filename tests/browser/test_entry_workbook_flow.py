@@ -25,7 +25,7 @@ KIKAKU = "まちづくり推進部 企画課"
 SOUMU = "まちづくり推進部 総務課"
 YEAR = 2021
 ENTRY_SHEET = "記入"
-HEADER_ROW = 9  # reports.entry_workbook.HEADER_ROW: the goals start on the row below
+HEADER_ROW = 9  # reports.imports.workbook.HEADER_ROW: the goals start on the row below
 OBJECTIVE = "窓口での案内を、来庁者が迷わない言葉で行います。"
 SAVED = "Excelファイルの内容を下書きとして保存しました。"
 

@@ -14,7 +14,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from reports.table import build_table
-from reports.views import OFFICES_PER_PAGE
+from reports.views.public import OFFICES_PER_PAGE
 from tests.reports.publishing import publish, use_tmp_media
 from tests.reports.test_home import published_offices
 

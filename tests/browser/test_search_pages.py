@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from reports import views_search
+from reports.views import search as search_views
 from reports.models import PublishedGoal
 from tests.reports.publishing import publish, use_tmp_media
 

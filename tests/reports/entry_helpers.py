@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from departments.models import Department, Role
-from reports.entry_workbook import ENTRY_SHEET, HEADER_ROW, VERSION_CELL
+from reports.imports.workbook import ENTRY_SHEET, HEADER_ROW, VERSION_CELL
 from tests.factories import MembershipFactory, UserFactory
 
 KIKAKU = "まちづくり推進部 企画課"

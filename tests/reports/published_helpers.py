@@ -43,7 +43,7 @@ def publish(
     for row in rows:
         if edit:
             edit(row)
-    # The search's order keys come from the table, as reports.services.published_goals sets them.
+    # The search's order keys come from the table, as reports.publishing.services.published_goals sets them.
     order = {"year": table.year, "municipality_code": table.municipality_code, "office_name": table.office_name}
     PublishedGoal.objects.bulk_create(
         PublishedGoal(publication=publication, **order, **row) for row in rows

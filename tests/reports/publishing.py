@@ -2,7 +2,7 @@
 
 from django.test import TestCase
 
-from reports.services import publication_request, publication_retry
+from reports.publishing.services import publication_request, publication_retry
 
 
 def use_tmp_media(settings, tmp_path):

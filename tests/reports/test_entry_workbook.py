@@ -18,7 +18,7 @@ from goals.services import (
     sheet_save_plan,
     sheet_submit,
 )
-from reports.entry_workbook import (
+from reports.imports.workbook import (
     ENTRY_SHEET,
     HEADER_ROW,
     INSTRUCTIONS_SHEET,

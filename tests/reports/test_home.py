@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from reports.models import PublicationKind, PublicationStatus
-from reports.search import split_terms
-from reports.views import OFFICES_PER_PAGE
+from reports.search.terms import split_terms
+from reports.views.public import OFFICES_PER_PAGE
 from tests.factories import OfficeFactory
 from tests.reports.helpers import approved_year
 from tests.reports.published_helpers import publish as publish_rows

@@ -22,7 +22,7 @@ from goals.services import fiscal_year_open_next
 from reports.exporters import EXPORTERS
 from reports.models import PendingUpload, PublicationKind
 from reports.table import build_table
-from reports.uploads import MAX_UPLOAD_BYTES
+from reports.imports.uploads import MAX_UPLOAD_BYTES
 from tests.conftest import SEED
 from tests.reports.entry_helpers import (
     KIKAKU,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from departments.models import Office
 from reports.exporters.csv import CsvExporter
 from reports.models import Publication, PublicationKind, PublicationStatus
-from reports.opendata import current_publication_list
+from reports.site.opendata import current_publication_list
 from reports.table import DATA_COLUMNS, build_table
 from tests.reports.helpers import approved_year
 from tests.reports.published_helpers import publish
@@ -187,7 +187,7 @@ def test_the_open_data_page_says_when_nothing_is_published(client, db):
 @pytest.fixture
 def five_years_two_a_page(nakahara, monkeypatch):
     """2020–2024 published, listed two years a page: pages of 2020–21, 2022–23 and 2024."""
-    monkeypatch.setattr("reports.views_opendata.YEARS_PER_PAGE", 2)
+    monkeypatch.setattr("reports.views.opendata.YEARS_PER_PAGE", 2)
     for year in range(2020, 2025):
         publish(approved_year(departments=1, goals_per_department=1, office=nakahara, year=year))
 

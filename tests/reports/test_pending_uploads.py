@@ -1,7 +1,7 @@
 """Uploads waiting for 確定: kept as PendingUpload rows, not in the session; one token, one use.
 
 Through the pages (entry workbook, データ import, published text) and through the service
-functions of reports.uploads: another person's token, another page's token, an expired token
+functions of reports.imports.uploads: another person's token, another page's token, an expired token
 and a used token are refused with a Japanese message and write nothing; the session stays small.
 """
 
@@ -22,7 +22,7 @@ from goals.models import FiscalYear, Goal, GoalSheet
 from goals.selectors import sheet_content
 from goals.services import fiscal_year_open_next
 from reports.models import PendingUpload, PendingUploadFlavor
-from reports.uploads import (
+from reports.imports.uploads import (
     PendingUploadError,
     pending_upload_keep,
     pending_upload_take,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from goals.models import GoalSheet, SheetStatus
 from reports.exporters import EXPORTERS
 from reports.models import PublicationStatus
-from reports.services import publication_request
+from reports.publishing.services import publication_request
 from tests.reports.helpers import approved_year
 from tests.reports.publishing import publish, use_tmp_media
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reports.published_text import (
+from reports.imports.published_text import (
     ParsedTable,
     PublishedTableError,
     parse_published_table,

@@ -17,7 +17,7 @@ from departments.models import Role
 from goals.models import Goal, GoalSheet, SheetStatus
 from reports.exporters import EXPORTERS
 from reports.models import Publication, PublicationFile, PublicationStatus, PublishedGoal
-from reports.services import PublishingError, publication_request, publication_retry
+from reports.publishing.services import PublishingError, publication_request, publication_retry
 from reports.table import PublicTable, build_table
 from tests.factories import DepartmentFactory, MembershipFactory, OfficeFactory, UserFactory
 from tests.reports.helpers import approved_year

@@ -15,9 +15,9 @@ from django.urls import reverse
 from departments.models import Role
 from reports.exporters import EXPORTERS
 from reports.models import PublicationKind, PublicationStatus, PublishedGoal
-from reports.search import all_terms_q, split_terms
+from reports.search.terms import all_terms_q, split_terms
 from reports.selectors import current_publications
-from reports.selectors_search import (
+from reports.search.selectors import (
     public_search_choices,
     published_category_values,
     published_text,

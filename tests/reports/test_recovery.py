@@ -17,8 +17,8 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from reports.models import Publication, PublicationStatus
-from reports.recovery import Action, publications_recover, publications_to_recover
-from reports.services import publication_request
+from reports.publishing.recovery import Action, publications_recover, publications_to_recover
+from reports.publishing.services import publication_request
 from reports.tasks import render_publication
 from tests.reports.helpers import approved_year
 from tests.reports.publishing import publish, use_tmp_media
@@ -119,7 +119,7 @@ def test_a_version_whose_worker_died_is_queued_again_once_and_then_published(que
     assert "公表待ちに戻して作成処理を予約しました (現在の状態: 公表待ち)" in stdout
     assert str(publication) in stdout
     [lost] = tasks(publication, TaskResultStatus.FAILED)
-    assert lost.exception_class_path == "reports.recovery.WorkerLost"
+    assert lost.exception_class_path == "reports.publishing.recovery.WorkerLost"
     assert len(tasks(publication, TaskResultStatus.READY)) == 1
 
     # Idempotent: the version has its task now.

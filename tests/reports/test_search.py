@@ -8,10 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from reports import views_search
+from reports.views import search as search_views
 from reports.models import PublicationKind, PublicationStatus, PublishedGoal
-from reports.search import MAX_QUERY_LENGTH
-from reports.selectors_search import search_published_goals
+from reports.search.terms import MAX_QUERY_LENGTH
+from reports.search.selectors import search_published_goals
 from reports.table import build_table
 from tests.factories import OfficeFactory
 from tests.reports.helpers import approved_year
@@ -353,7 +353,7 @@ def test_a_page_of_hits_can_be_read_in_order_from_an_index_without_sorting_them(
     """Where a word is common, PostgreSQL reads publishedgoal_search_order in order and stops
     after a page: the index must hold the search's order exactly. With sorting forbidden, the
     planner has only that index to give the order by:"""
-    page = search_published_goals(terms=["窓口"])[: views_search.PER_PAGE]
+    page = search_published_goals(terms=["窓口"])[: search_views.PER_PAGE]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_sort = off")
         plan = page.explain()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from departments.models import Department, Role
 from goals.models import Goal, GoalSheet, SheetStatus
 from goals.services import fiscal_year_open_next
-from reports import views_search
+from reports.views import search as search_views
 from reports.models import PublicationKind
 from tests.factories import DepartmentFactory, MembershipFactory, OfficeFactory, UserFactory
 from tests.reports.published_helpers import publish

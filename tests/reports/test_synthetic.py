@@ -9,10 +9,10 @@ from django.urls import reverse
 
 from goals.models import Goal, GoalSheet, ReviewEvent, SheetStatus
 from reports.models import Publication, PublicationStatus, PublishedGoal
-from reports.services import published_goals
-from reports.synthetic.load import Scale, load_scale
-from reports.synthetic.names import municipalities
-from reports.synthetic.text import FIELDS, SeedCorpus, TextGenerator, sentences
+from reports.publishing.services import published_goals
+from bench.synthetic.load import Scale, load_scale
+from bench.synthetic.names import municipalities
+from bench.synthetic.text import FIELDS, SeedCorpus, TextGenerator, sentences
 from reports.table import PublicTable, build_table
 from tests.reports.publishing import use_tmp_media
 

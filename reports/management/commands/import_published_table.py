@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from departments.models import Office
-from reports.importers import TableImportError, import_published_table
-from reports.published_text import PublishedTableError, parse_published_table
+from reports.imports.published import TableImportError, import_published_table
+from reports.imports.published_text import PublishedTableError, parse_published_table
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from departments.models import Office
-from reports.importers_table import TableImportError, import_table
+from reports.imports.table import TableImportError, import_table
 
 
 class Command(BaseCommand):

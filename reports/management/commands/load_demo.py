@@ -11,7 +11,7 @@ from goals.models import FiscalYear
 from goals.services import fiscal_year_open_next
 from reports.models import PublicationKind, PublicationStatus
 from reports.selectors import unfinished_publication
-from reports.services import publication_request, publication_retry
+from reports.publishing.services import publication_request, publication_retry
 
 DEMO_FILE = settings.BASE_DIR / "fixtures" / "demo.toml"
 

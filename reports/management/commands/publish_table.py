@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from goals.models import FiscalYear
 from reports.models import Publication, PublicationKind, PublicationStatus
 from reports.selectors import unfinished_publication
-from reports.services import PublishingError, publication_request, publication_retry
+from reports.publishing.services import PublishingError, publication_request, publication_retry
 
 POLL_SECONDS = 1.0
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from reports.recovery import Action, publications_recover
+from reports.publishing.recovery import Action, publications_recover
 
 DONE = {
     Action.RETRY: "公表待ちに戻して作成処理を予約しました",

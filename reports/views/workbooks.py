@@ -3,7 +3,7 @@
 Who: the department's editors (sheet.edit) and the office's approvers (sheet.review). A viewer
 sees the sheet but gets a 403; anyone who may not see the sheet gets a 404.
 
-Between the preview and 確定 the uploaded bytes wait as a PendingUpload (reports.uploads); the
+Between the preview and 確定 the uploaded bytes wait as a PendingUpload (reports.imports.uploads); the
 確定 form posts back only its random token, which names exactly the file that was previewed and
 serves once, for this person and this sheet. 確定 parses the bytes again and saves through the
 same services as the web forms, against the version written in the workbook.
@@ -34,8 +34,8 @@ from goals.selectors import (
 from goals.services import sheet_save_plan, sheet_save_results
 from goals.services.editing import check_version
 from goals.services.errors import GoalsError, StaleSheetError
-from goals.views.common import get_fiscal_year, get_sheet
-from reports.entry_workbook import (
+from goals.access import get_fiscal_year, get_sheet
+from reports.imports.workbook import (
     MAX_UPLOAD_BYTES,
     PHASE_LABELS,
     PLAN,
@@ -47,7 +47,7 @@ from reports.entry_workbook import (
     read_entry_workbook,
 )
 from reports.models import PendingUploadFlavor
-from reports.uploads import PendingUploadError, pending_upload_keep, pending_upload_take
+from reports.imports.uploads import PendingUploadError, pending_upload_keep, pending_upload_take
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Where this page kept uploads before PendingUpload (one key per sheet); removed when seen.

@@ -7,9 +7,9 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_safe
 
 from departments.permissions import get_access
-from reports import selectors_search
-from reports.forms_search import SearchForm
-from reports.search import MAX_QUERY_LENGTH, term_pattern
+from reports.search import selectors as search_selectors
+from reports.search.forms import SearchForm
+from reports.search.terms import MAX_QUERY_LENGTH, term_pattern
 
 PER_PAGE = 20
 # A search counts and pages through at most this many hits. Counting every hit of a common word
@@ -76,13 +76,13 @@ def _run(request, form, goals_for, groups_for):
 @require_safe
 def search(request):
     """Search the published tables of every year: words, 年度, 区分 and 部署."""
-    years, categories = selectors_search.public_search_choices()
+    years, categories = search_selectors.public_search_choices()
     form = SearchForm(request.GET or None, years=years, categories=categories)
     context = _run(
         request,
         form,
-        selectors_search.search_published_goals,
-        selectors_search.public_hit_groups,
+        search_selectors.search_published_goals,
+        search_selectors.public_hit_groups,
     )
     return render(request, "reports/search.html", context)
 
@@ -91,14 +91,14 @@ def search(request):
 @require_safe
 def staff_search(request):
     """Search every year's sheets, drafts included, within what the person may see."""
-    scope = selectors_search.staff_scope(get_access(request))
-    years, categories = selectors_search.staff_search_choices(scope)
+    scope = search_selectors.staff_scope(get_access(request))
+    years, categories = search_selectors.staff_search_choices(scope)
     form = SearchForm(request.GET or None, years=years, categories=categories)
     context = _run(
         request,
         form,
-        lambda **criteria: selectors_search.search_staff_goals(scope, **criteria),
-        selectors_search.staff_hit_groups,
+        lambda **criteria: search_selectors.search_staff_goals(scope, **criteria),
+        search_selectors.staff_hit_groups,
     )
     context["scope"] = scope
     return render(request, "staff/search.html", context)

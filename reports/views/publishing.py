@@ -15,10 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from departments.permissions import get_access
-from goals.views.common import get_fiscal_year
+from goals.access import get_fiscal_year
 from reports import selectors
 from reports.models import PublicationKind
-from reports.services import PublishingError, publication_request, publication_retry
+from reports.publishing.services import PublishingError, publication_request, publication_retry
 
 
 def _year(request, office, year):

@@ -3,7 +3,7 @@
 from django import forms
 
 from goals.wareki import fiscal_year_full_label
-from reports.search import MAX_QUERY_LENGTH, MAX_TERMS, normalise, split_terms
+from reports.search.terms import MAX_QUERY_LENGTH, MAX_TERMS, normalise, split_terms
 
 MAX_DEPARTMENT_LENGTH = 100
 

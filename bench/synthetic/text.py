@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports.published_text import ParsedTable, parse_published_table
+from reports.imports.published_text import ParsedTable, parse_published_table
 
 SEED_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "seeds" / "nakahara-2020.txt"
 

@@ -344,9 +344,9 @@ def _add_validations(ws, columns, categories, ratings, last_row):
 
 
 def check_upload(uploaded_file) -> bytes:
-    """The uploaded workbook's bytes, or EntryUploadRejected (using reports.uploads when present)."""
+    """The uploaded workbook's bytes, or EntryUploadRejected (using reports.imports.uploads when present)."""
     try:
-        from reports.uploads import UploadRejected, read_upload
+        from reports.imports.uploads import UploadRejected, read_upload
     except ImportError:
         return _check_upload_minimal(uploaded_file)
     try:

@@ -16,7 +16,7 @@ from goals.services import (
     fiscal_year_get_or_create,
     sheet_write_approved,
 )
-from reports.published_text import ParsedDepartment, ParsedTable
+from reports.imports.published_text import ParsedDepartment, ParsedTable
 
 
 class TableImportError(Exception):

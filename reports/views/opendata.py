@@ -7,7 +7,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from reports import opendata
+from reports.site import opendata
 from reports.table import DATA_COLUMNS
 
 # Published years listed on a page of the open data page: across the country there are tens of

@@ -2,7 +2,7 @@
 
 The public search reads only the frozen rows of current publications (PublishedGoal); the staff
 search reads the live sheets of every year, limited to what the person may see. Both match text
-by the rules in reports.search and run a constant number of queries per page.
+by the rules in reports.search.terms and run a constant number of queries per page.
 """
 
 from dataclasses import dataclass
@@ -28,7 +28,7 @@ from departments.models import Role
 from goals.models import Category, FiscalYear, Goal, SheetStatus
 from goals.wareki import fiscal_year_full_label
 from reports.models import Publication, PublicationKind, PublicationStatus, PublishedGoal
-from reports.search import Snippet, all_terms_q, contains_q, snippet, tag_q
+from reports.search.terms import Snippet, all_terms_q, contains_q, snippet, tag_q
 from reports.selectors import current_publications
 from reports.table import TAG_SEPARATOR
 

@@ -2,7 +2,7 @@
 
 Every sheet is approved for goals and results (with its 提出 and 承認 events), and every year has
 a current publication: its frozen table and one PublishedGoal per goal, exactly what
-reports.services.publication_request stores (the same published_goals()), so that the public
+reports.publishing.services.publication_request stores (the same published_goals()), so that the public
 pages, the search, open data and statistics read the data as they read a real year. Files are
 rendered, by the publishing task itself, only for the years asked for (load_scale's `render`):
 a national data set cannot afford a PDF for every year.
@@ -46,9 +46,9 @@ from goals.models import (
     SheetStatus,
 )
 from reports.models import Publication, PublicationKind, PublicationStatus, PublishedGoal
-from reports.services import publication_render, published_goals
-from reports.synthetic.names import department_sections, municipalities
-from reports.synthetic.text import SeedCorpus, TextGenerator
+from reports.publishing.services import publication_render, published_goals
+from bench.synthetic.names import department_sections, municipalities
+from bench.synthetic.text import SeedCorpus, TextGenerator
 from reports.table import PublicTable, TableDepartment, TableGoal, TableResult, clean_text
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -120,7 +120,7 @@ def load_scale(
     (but for primary keys) whatever the number of `workers` (processes; PostgreSQL only).
 
     Publications for which `render(office, year)` is true are left PENDING, as 公表 leaves
-    them, and rendered by the publishing task itself (reports.services.publication_render):
+    them, and rendered by the publishing task itself (reports.publishing.services.publication_render):
     HTML, PDF, XLSX and CSV stored, then PUBLISHED. The others are PUBLISHED with their frozen
     table and rows but no files: search, open data and statistics see them, while their year
     page and downloads are 404 (a national data set cannot afford a PDF for every year).

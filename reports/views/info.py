@@ -4,8 +4,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from reports import stats
-from reports.accessibility import load_results
+from reports.site import stats
+from reports.site.accessibility import load_results
 from reports.selectors import public_fiscal_year
 
 

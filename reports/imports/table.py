@@ -43,7 +43,7 @@ from goals.services import (
 from goals.wareki import fiscal_year_label
 from reports.exporters.spreadsheet import restore_formula
 from reports.exporters.xlsx import DATA_SHEET
-from reports.importers import TableImportError
+from reports.imports.published import TableImportError
 from reports.table import DATA_COLUMNS, TAG_SEPARATOR
 
 __all__ = ["Problem", "TableImportError", "TableImportSummary", "import_table", "read_table_file"]

@@ -13,10 +13,10 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from goals.models import EventAction, FiscalYear, GoalSheet, Phase
-from reports.charts import BarChart, Count, bar_chart
+from reports.site.charts import BarChart, Count, bar_chart
 from reports.models import Publication, PublicationKind, PublishedGoal
 from reports.selectors import current_publications
-from reports.selectors_search import ordered_tags
+from reports.search.selectors import ordered_tags
 from reports.table import TAG_SEPARATOR
 
 UNCATEGORISED = "区分なし"

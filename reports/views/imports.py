@@ -2,11 +2,11 @@
 
 Two pages under /staff/<office>/<year>/import/:
 
-- the データ layout (CSV or the Excel データ sheet, reports.importers_table.import_table);
-- a past year's published text (reports.published_text + reports.importers.import_published_table).
+- the データ layout (CSV or the Excel データ sheet, reports.imports.table.import_table);
+- a past year's published text (reports.imports.published_text + reports.imports.published.import_published_table).
 
 Approvers (year.manage) import; viewers get a 403; anyone else a 404. The year need not exist
-yet: the import creates it. An upload is checked (reports.uploads) and validated without
+yet: the import creates it. An upload is checked (reports.imports.uploads) and validated without
 writing anything; the preview keeps the bytes as a PendingUpload whose random token the 確定
 form posts back, and 確定 re-runs the import for real, in one transaction, all or nothing.
 """
@@ -28,11 +28,11 @@ from departments.models import Department, Office
 from departments.permissions import require
 from goals.models import FiscalYear
 from goals.wareki import fiscal_year_label
-from reports.importers import TableImportError, import_published_table
-from reports.importers_table import DEPARTMENT_CODE, DEPARTMENT_NAME, import_table, read_table_file
+from reports.imports.published import TableImportError, import_published_table
+from reports.imports.table import DEPARTMENT_CODE, DEPARTMENT_NAME, import_table, read_table_file
 from reports.models import PendingUploadFlavor
-from reports.published_text import PublishedTableError, parse_published_table
-from reports.uploads import (
+from reports.imports.published_text import PublishedTableError, parse_published_table
+from reports.imports.uploads import (
     PendingUploadError,
     UploadRejected,
     pending_upload_keep,

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 from reports import selectors
 from reports.exporters import get_exporter
 from reports.models import FileFormat
-from reports.search import MAX_QUERY_LENGTH, MAX_TERMS, split_terms
+from reports.search.terms import MAX_QUERY_LENGTH, MAX_TERMS, split_terms
 
 # Offices on one page of the front page: with ten years each, two hundred year links.
 OFFICES_PER_PAGE = 20

@@ -25,7 +25,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from reports.models import Publication, PublicationStatus
-from reports.services import PublishingError, enqueue_render_on_commit, publication_retry
+from reports.publishing.services import PublishingError, enqueue_render_on_commit, publication_retry
 from reports.tasks import render_publication
 
 logger = logging.getLogger(__name__)
