@@ -5,6 +5,7 @@ from goals.models import (
     Category,
     FiscalYear,
     Goal,
+    GoalCategory,
     GoalSheet,
     PolicyPrinciple,
     RatingLevel,
@@ -42,8 +43,7 @@ class FiscalYearAdmin(admin.ModelAdmin):
 class GoalInline(admin.StackedInline):
     model = Goal
     extra = 0
-    filter_horizontal = ["categories"]
-    show_change_link = True
+    show_change_link = True  # the tags are edited on the goal's own page, in their order
 
 
 @admin.register(GoalSheet)
@@ -54,6 +54,14 @@ class GoalSheetAdmin(SimpleHistoryAdmin):
     list_select_related = ["department", "fiscal_year__office"]
     readonly_fields = ["version"]
     inlines = [GoalInline]
+
+
+class GoalCategoryInline(admin.TabularInline):
+    """The goal's tags with their place: the table prints them in this order."""
+
+    model = GoalCategory
+    extra = 0
+    fields = ["position", "category"]
 
 
 class ResultInline(admin.StackedInline):
@@ -67,8 +75,7 @@ class GoalAdmin(SimpleHistoryAdmin):
     list_filter = ["sheet__fiscal_year__office", "sheet__fiscal_year__year", "categories"]
     search_fields = ["objective", "actions", "sheet__department__name"]
     list_select_related = ["sheet__department", "sheet__fiscal_year__office"]
-    filter_horizontal = ["categories"]
-    inlines = [ResultInline]
+    inlines = [GoalCategoryInline, ResultInline]
 
 
 @admin.register(Result)
@@ -82,8 +89,8 @@ class ResultAdmin(SimpleHistoryAdmin):
 class ReviewEventAdmin(admin.ModelAdmin):
     """Read-only: the event log is append-only and written by the workflow services."""
 
-    list_display = ["created_at", "sheet", "phase", "action", "actor"]
-    list_filter = ["phase", "action", "sheet__fiscal_year__office"]
+    list_display = ["created_at", "sheet", "phase", "action", "channel", "actor", "sheet_version"]
+    list_filter = ["phase", "action", "channel", "sheet__fiscal_year__office"]
     search_fields = ["sheet__department__name", "comment"]
     list_select_related = ["sheet__department", "sheet__fiscal_year__office", "actor"]
 

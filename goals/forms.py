@@ -11,6 +11,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT
 
 from goals.models import MAX_ACHIEVEMENT, MAX_ACTIONS, MAX_DONE, MAX_OBJECTIVE, MAX_OMITTED_REASON
 from goals.services import GoalInput, ResultInput
@@ -133,17 +134,45 @@ class GoalForm(forms.Form):
         return any(name != "number" for name in self.changed_data)
 
     def clean_categories(self):
-        return tuple(self.year_categories[pk] for pk in self.cleaned_data["categories"])
+        return tuple(self.year_categories[pk] for pk in self.tag_order(self.cleaned_data["categories"]))
+
+    def tag_order(self, ticked) -> list[int]:
+        """The ticked tag ids in the goal's own order (the table prints them so).
+
+        Checkboxes carry no order: the goal's saved tags that stay keep theirs, and newly ticked
+        ones follow in the year's order.
+        """
+        ticked = {int(pk) for pk in map(str, ticked) if pk.isascii() and pk.isdigit() and len(pk) <= 18}
+        ticked &= self.year_categories.keys()
+        kept = [pk for pk in self.initial.get("categories") or () if pk in ticked]
+        added = [pk for pk in self.year_categories if pk in ticked and pk not in kept]
+        return kept + added
 
 
 FORMSET_ERRORS = {
     "missing_management_form": "画面の情報が不足しています。ページを読み込み直してください。",
     "too_many_forms": "入力欄が多すぎます。ページを読み込み直してください。",
+    "bad_counts": "画面の情報 (入力欄の数) が正しくありません。ページを読み込み直してください。",
 }
 
 
-class BaseGoalFormSet(forms.BaseFormSet):
-    """The sheet's goals: the saved ones, then empty forms up to the year's limit."""
+class CheckedCounts:
+    """A formset whose management values are ones its page could have sent: no negative count and
+    no more saved forms than forms. (Django takes a negative total as "no forms at all".)"""
+
+    def check_counts(self):
+        counts = self.management_form.cleaned_data
+        total, initial = counts.get(TOTAL_FORM_COUNT, 0), counts.get(INITIAL_FORM_COUNT, 0)
+        if total < 0 or initial < 0 or initial > total:
+            raise ValidationError(self.error_messages["bad_counts"], code="bad_counts")
+
+
+class BaseGoalFormSet(CheckedCounts, forms.BaseFormSet):
+    """The sheet's goals: the saved ones, then empty forms up to the year's limit.
+
+    A saved goal is removed only when its own form asks for it (この目標を削除する): one that a post
+    leaves out altogether is refused, not deleted.
+    """
 
     default_error_messages = FORMSET_ERRORS
 
@@ -189,7 +218,9 @@ class BaseGoalFormSet(forms.BaseFormSet):
         ]
 
     def clean(self):
+        self.check_counts()
         goals = self.goal_forms()
+        self.check_nothing_left_out(goals)
         limit = self.fiscal_year.max_goals
         if len(goals) > limit:
             raise ValidationError(
@@ -201,6 +232,21 @@ class BaseGoalFormSet(forms.BaseFormSet):
             if number in seen:
                 form.add_error("number", f"目標番号 {number} が重複しています。別の番号を選んでください。")
             seen.add(number)
+
+    def check_nothing_left_out(self, goals):
+        """Every saved goal is still there (perhaps under another number) or its own form, on the
+        page as a saved goal's form, is ticked for deletion: the save removes no other."""
+        kept = {form.cleaned_data.get("number") for form in goals}
+        on_page = min(self.initial_form_count(), len(self.forms))
+        saved = [goal["number"] for goal in self.initial or ()]
+        left_out = [number for place, number in enumerate(saved) if place >= on_page and number not in kept]
+        if left_out:
+            numbers = "・".join(f"目標{number}" for number in left_out)
+            raise ValidationError(
+                f"保存済みの{numbers}が画面の入力欄にないため、保存できません。目標を削除するときは、"
+                "その目標の「この目標を削除する」にチェックしてください。ページを読み込み直してから、もう一度入力してください。",
+                code="left_out",
+            )
 
     def goal_inputs(self) -> list[GoalInput]:
         """The validated goals, as the service takes them, in number order."""
@@ -217,7 +263,7 @@ class BaseGoalFormSet(forms.BaseFormSet):
 
     def typed_goals(self) -> list[dict]:
         """What the person has typed, read loosely (nothing validated), for the live preview."""
-        names = {str(c.pk): c.name for c in self.year_categories}
+        names = {c.pk: c.name for c in self.year_categories}
         typed = []
         for form in self.forms:
             deleted = "DELETE" in form.fields and form["DELETE"].value()
@@ -227,7 +273,7 @@ class BaseGoalFormSet(forms.BaseFormSet):
             typed.append(
                 {
                     "number": _typed_number(number, form.position),
-                    "categories": [names[str(v)] for v in form["categories"].value() or () if str(v) in names],
+                    "categories": [names[pk] for pk in form.tag_order(form["categories"].value() or ())],
                     "objective": normalise_text(form["objective"].value()),
                     "actions": normalise_text(form["actions"].value()),
                 }
@@ -275,7 +321,7 @@ def plan_forms(sheet, goals, data=None):
     initial = [
         {
             "number": goal.number,
-            "categories": [c.pk for c in goal.categories.all()],
+            "categories": [c.pk for c in goal.ordered_categories()],
             "objective": goal.objective,
             "actions": goal.actions,
         }
@@ -361,10 +407,13 @@ class ResultForm(forms.Form):
         )
 
 
-class BaseResultFormSet(forms.BaseFormSet):
+class BaseResultFormSet(CheckedCounts, forms.BaseFormSet):
     """One result form per goal of the sheet, in number order; goals are fixed by now."""
 
     default_error_messages = FORMSET_ERRORS
+
+    def clean(self):
+        self.check_counts()
 
     def __init__(self, *args, goals, rating_levels, **kwargs):
         self.goals, self.rating_levels = list(goals), list(rating_levels)

@@ -2,13 +2,18 @@
 
 from django import forms
 
+from goals.forms import VersionForm
 from goals.models import SheetStatus
 
 _TEXTAREA = forms.Textarea(attrs={"rows": 5})
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ReturnForm(forms.Form):
+class ApproveForm(VersionForm):
+    """承認: the version of the sheet the page showed. A sheet that changed since is refused."""
+
+
+class ReturnForm(VersionForm):
     comment = forms.CharField(
         label="差戻しの理由 (部署に表示されます)",
         widget=_TEXTAREA,
@@ -18,7 +23,7 @@ class ReturnForm(forms.Form):
     )
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(VersionForm):
     reason = forms.CharField(
         label="承認を取り消す理由 (部署に表示されます)",
         widget=_TEXTAREA,

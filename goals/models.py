@@ -80,6 +80,10 @@ class FiscalYear(models.Model):
         """令和2年度 (2020年度)"""
         return fiscal_year_full_label(self.year)
 
+    def is_open(self, phase) -> bool:
+        """Whether 目標設定 or 実績報告 is taking entries."""
+        return self.plan_open if Phase(phase) == Phase.PLAN else self.result_open
+
 
 class PolicyPrinciple(models.Model):
     """One numbered principle (①–④) of the year's 区役所サービス向上方針."""
@@ -177,13 +181,49 @@ class GoalSheet(models.Model):
     def __str__(self):
         return f"{self.department} {self.fiscal_year.label}"
 
+    @staticmethod
+    def status_field(phase) -> str:
+        """The field holding a sheet's status for 目標設定 or 実績報告 (a Phase or its value),
+        for updates and queryset filters. The one place that maps a phase to its status."""
+        return "plan_status" if Phase(phase) == Phase.PLAN else "result_status"
+
+    def status_for(self, phase) -> str:
+        """The sheet's status (a SheetStatus value) for 目標設定 or 実績報告."""
+        return getattr(self, self.status_field(phase))
+
+
+class GoalCategory(models.Model):
+    """A goal's tag and its place among the goal's tags, as the goal prints them."""
+
+    goal = models.ForeignKey(
+        "Goal", on_delete=models.CASCADE, related_name="category_links", verbose_name="目標"
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="goal_links", verbose_name="区分"
+    )
+    position = models.PositiveSmallIntegerField("順番", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "目標の区分"
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "category"], name="goalcategory_unique_tag"),
+        ]
+
+    def __str__(self):
+        return f"{self.goal} {self.category}"
+
 
 class Goal(models.Model):
     """One numbered goal: its 区分 tags, 目標 and optional 具体的な取組内容. Plain text, never HTML."""
 
     sheet = models.ForeignKey(GoalSheet, on_delete=models.CASCADE, related_name="goals", verbose_name="目標シート")
     number = models.PositiveSmallIntegerField("目標番号")
-    categories = models.ManyToManyField(Category, blank=True, related_name="goals", verbose_name="区分")
+    # In the goal's own order ("電話・対面対応" is not "対面対応・電話"): read them with
+    # ordered_categories(), write them with goals.services.goal_set_categories().
+    categories = models.ManyToManyField(
+        Category, through=GoalCategory, blank=True, related_name="goals", verbose_name="区分"
+    )
     objective = models.TextField("目標", max_length=MAX_OBJECTIVE, validators=[validate_plain_text, MaxLengthValidator(MAX_OBJECTIVE)])
     actions = models.TextField(
         "具体的な取組内容", max_length=MAX_ACTIONS, blank=True, validators=[validate_plain_text, MaxLengthValidator(MAX_ACTIONS)]
@@ -201,6 +241,10 @@ class Goal(models.Model):
 
     def __str__(self):
         return f"{self.sheet} 目標{self.number}"
+
+    def ordered_categories(self) -> list[Category]:
+        """The goal's tags in its own order: one query, none where goals.selectors.goal_tags() prefetched them."""
+        return [link.category for link in self.category_links.all()]
 
 
 class Result(models.Model):
@@ -239,10 +283,20 @@ class EventAction(models.TextChoices):
     RETURN = "return", "差戻し"
     REOPEN = "reopen", "承認取消"
     IMPORT = "import", "取込"
+    SAVE = "save", "保存"  # a change of the content, by whom and through which channel
+
+
+class EventChannel(models.TextChoices):
+    """How a change of the content (or a 提出 made with it) reached the sheet."""
+
+    FORM = "form", "フォーム"
+    WORKBOOK = "workbook", "Excel"
+    IMPORT = "import", "取込"
 
 
 class ReviewEvent(models.Model):
-    """Append-only record of a workflow step, with the sheet's content as it was at that moment."""
+    """Append-only record of a workflow step or a save of the content, with the sheet's content as
+    it was at that moment and the sheet's version that step left."""
 
     sheet = models.ForeignKey(GoalSheet, on_delete=models.CASCADE, related_name="events", verbose_name="目標シート")
     phase = models.CharField("段階", max_length=10, choices=Phase.choices)
@@ -257,6 +311,12 @@ class ReviewEvent(models.Model):
     )
     created_at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
     comment = models.TextField("コメント", blank=True, max_length=2000)
+    channel = models.CharField(
+        "経路", max_length=10, choices=EventChannel.choices, blank=True, help_text="内容の保存・取込の経路"
+    )
+    # The version the step left the sheet at: what a page opened at that version showed is this
+    # event's snapshot (None on events recorded before versions were kept here).
+    sheet_version = models.PositiveIntegerField("版", null=True, blank=True)
     snapshot = models.JSONField("その時点の内容", default=dict)
 
     class Meta:
@@ -269,6 +329,13 @@ class ReviewEvent(models.Model):
                 condition=~models.Q(action=EventAction.RETURN, comment="")
                 & ~models.Q(action=EventAction.REOPEN, comment=""),
                 name="reviewevent_return_and_reopen_need_comment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel="") | models.Q(channel__in=EventChannel.values),
+                name="reviewevent_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(action=EventAction.SAVE, channel=""), name="reviewevent_save_has_channel"
             ),
         ]
 

@@ -7,22 +7,28 @@ from datetime import date, timedelta
 from django.db.models import Count, Prefetch, Q
 
 from departments.models import Department, Membership, Role
-from goals.models import EventAction, FiscalYear, Goal, GoalSheet, Phase, ReviewEvent, SheetStatus
+from goals import rules
+from goals.models import EventAction, FiscalYear, Goal, GoalCategory, GoalSheet, Phase, ReviewEvent, SheetStatus
+
+
+def goal_tags():
+    """The prefetch that gives each goal its tags in its own order (Goal.ordered_categories), in one query."""
+    return Prefetch("category_links", queryset=GoalCategory.objects.select_related("category"))
 
 
 def sheet_goals(sheet):
-    """The sheet's goals in number order with their tags and results, in three queries."""
+    """The sheet's goals in number order with their tags and results, in two queries."""
     return (
         Goal.objects.filter(sheet=sheet)
         .select_related("result__rating")
-        .prefetch_related("categories")
+        .prefetch_related(goal_tags())
         .order_by("number")
     )
 
 
 def sheets_with_content(*, fiscal_year):
     """Every sheet of a year with departments, goals, tags and results prefetched."""
-    goals = Goal.objects.select_related("result__rating").prefetch_related("categories").order_by("number")
+    goals = Goal.objects.select_related("result__rating").prefetch_related(goal_tags()).order_by("number")
     return (
         GoalSheet.objects.filter(fiscal_year=fiscal_year)
         .select_related("department")
@@ -35,7 +41,7 @@ def content_entry(*, number, categories, objective, actions, result=None):
     """One goal in the plain-data shape of sheet_content; result is a result_entry() or None."""
     return {
         "number": number,
-        "categories": sorted(categories),
+        "categories": list(categories),  # in the goal's own order: a new order is a change
         "objective": objective,
         "actions": actions,
         "result": result,
@@ -57,7 +63,7 @@ def goal_content(goal):
     result = getattr(goal, "result", None)
     return content_entry(
         number=goal.number,
-        categories=[c.name for c in goal.categories.all()],
+        categories=[c.name for c in goal.ordered_categories()],
         objective=goal.objective,
         actions=goal.actions,
         result=None
@@ -80,7 +86,7 @@ def sheet_content(sheet, goals=None):
 # --- Review: the approver's dashboard, the years page, the confirm pages and reminders ---------
 
 # Statuses in which a sheet is still with its department, not yet with 総務課.
-PENDING_STATUSES = (SheetStatus.NOT_STARTED, SheetStatus.DRAFT, SheetStatus.RETURNED)
+PENDING_STATUSES = rules.EDITABLE_STATUSES
 # Events that send a sheet back to its department.
 RETURN_ACTIONS = (EventAction.RETURN, EventAction.REOPEN)
 
@@ -91,8 +97,36 @@ def is_overdue(status, deadline, today) -> bool:
 
 
 @dataclass(frozen=True)
+class ReviewActions:
+    """承認 / 差戻し / 承認取消 of one phase of a sheet, for one person, as the rule book allows."""
+
+    approve: bool = False
+    send_back: bool = False  # 差戻し
+    reopen: bool = False  # 承認取消
+    note: str = ""  # why 承認 is refused to this person while the sheet waits for review
+
+    @property
+    def any(self):
+        return self.approve or self.send_back or self.reopen
+
+
+def review_actions(sheet, phase, *, by, can_review: bool, events=None) -> ReviewActions:
+    """The review steps this person may take on the sheet's phase now (events: as for the rules)."""
+    if not can_review:
+        return ReviewActions()
+    approve = rules.approve_refusal(sheet, phase, by=by, events=events)
+    send_back = rules.return_refusal(sheet, phase) is None
+    return ReviewActions(
+        approve=approve is None,
+        send_back=send_back,
+        reopen=rules.reopen_refusal(sheet, phase) is None,
+        note=(approve or "") if send_back else "",
+    )
+
+
+@dataclass(frozen=True)
 class PhaseState:
-    """One phase of one sheet as the dashboard shows it."""
+    """One phase of one sheet as the dashboard shows it, with the viewer's review steps."""
 
     phase: str
     status: str
@@ -100,6 +134,7 @@ class PhaseState:
     last_submit: ReviewEvent | None
     last_return: ReviewEvent | None
     overdue: bool
+    review: ReviewActions = ReviewActions()
 
     @property
     def status_label(self):
@@ -126,24 +161,27 @@ class DashboardRow:
         return (self.plan, self.result)
 
 
-def dashboard_rows(*, fiscal_year, today) -> list[DashboardRow]:
-    """Every sheet of the year in published order with both phases' state. Two queries in all."""
+def dashboard_rows(*, fiscal_year, today, by=None, can_review=False) -> list[DashboardRow]:
+    """Every sheet of the year in published order with both phases' state and the review steps
+    `by` may take (when they may review at all). Two queries in all."""
     sheets = (
         GoalSheet.objects.filter(fiscal_year=fiscal_year)
         .select_related("department")
         .order_by("department__sort_order", "department__code")
     )
-    latest = _latest_review_events(fiscal_year)
+    events = _year_review_events(fiscal_year)
     deadlines = {Phase.PLAN: fiscal_year.plan_deadline, Phase.RESULT: fiscal_year.result_deadline}
 
     def state(sheet, phase, status):
+        phase_events = events.get((sheet.pk, phase), [])
         return PhaseState(
             phase=phase,
             status=status,
             deadline=deadlines[phase],
-            last_submit=latest.get((sheet.pk, phase, EventAction.SUBMIT)),
-            last_return=latest.get((sheet.pk, phase, EventAction.RETURN)),
+            last_submit=_latest(phase_events, (EventAction.SUBMIT,)),
+            last_return=_latest(phase_events, RETURN_ACTIONS),
             overdue=is_overdue(status, deadlines[phase], today),
+            review=review_actions(sheet, phase, by=by, can_review=can_review, events=phase_events),
         )
 
     return [
@@ -156,19 +194,25 @@ def dashboard_rows(*, fiscal_year, today) -> list[DashboardRow]:
     ]
 
 
-def _latest_review_events(fiscal_year):
-    """{(sheet id, phase, SUBMIT or RETURN): newest event} for the whole year, in one query."""
+def _year_review_events(fiscal_year):
+    """{(sheet id, phase): its events oldest first} for the whole year, in one query: the 提出 and
+    差戻し shown, and what the approval rule reads (who saved the content, the approvals)."""
     events = (
-        ReviewEvent.objects.filter(sheet__fiscal_year=fiscal_year, action__in=(EventAction.SUBMIT, *RETURN_ACTIONS))
+        ReviewEvent.objects.filter(
+            sheet__fiscal_year=fiscal_year, action__in={*rules.AUTHORSHIP_ACTIONS, *RETURN_ACTIONS}
+        )
         .select_related("actor")
         .defer("snapshot")  # the content is not shown here and can be large
         .order_by("created_at", "pk")
     )
-    latest = {}
+    by_phase = {}
     for event in events:
-        kind = EventAction.SUBMIT if event.action == EventAction.SUBMIT else EventAction.RETURN
-        latest[(event.sheet_id, event.phase, kind)] = event
-    return latest
+        by_phase.setdefault((event.sheet_id, event.phase), []).append(event)
+    return by_phase
+
+
+def _latest(events, actions):
+    return next((event for event in reversed(events) if event.action in actions), None)
 
 
 @dataclass(frozen=True)
@@ -267,6 +311,18 @@ def sheet_phase_events(sheet, phase):
     return sheet.events.filter(phase=phase).select_related("actor").defer("snapshot").order_by("created_at", "pk")
 
 
+def content_at_version(sheet, version):
+    """The sheet's content as a page opened at `version` showed it: the snapshot of the newest event
+    that left the sheet at that version or an earlier one (every save and step bumps the version
+    and writes one). None when no event tells."""
+    event = (
+        sheet.events.filter(sheet_version__isnull=False, sheet_version__lte=version)
+        .order_by("-sheet_version", "-created_at", "-pk")
+        .first()
+    )
+    return event.snapshot if event else None
+
+
 def last_return_event(sheet, phase):
     """The newest 差戻し or 承認取消 of the phase (with its snapshot), or None."""
     return (
@@ -287,7 +343,7 @@ class DueSheet:
 
     @property
     def status(self):
-        return self.sheet.plan_status if self.phase == Phase.PLAN else self.sheet.result_status
+        return self.sheet.status_for(self.phase)
 
 
 def sheets_due(*, today, days, office_slug=None) -> list[DueSheet]:
@@ -308,7 +364,7 @@ def sheets_due(*, today, days, office_slug=None) -> list[DueSheet]:
             (Phase.RESULT, year.result_open, year.result_deadline),
         ):
             if is_open and deadline is not None and deadline <= horizon:
-                pending = {f"{phase}_status__in": PENDING_STATUSES}
+                pending = {f"{GoalSheet.status_field(phase)}__in": PENDING_STATUSES}
                 if phase == Phase.RESULT:
                     pending["plan_status"] = SheetStatus.APPROVED  # results wait for approved goals
                 sheets = (
@@ -339,50 +395,7 @@ def due_sheets_by_editor(due: list[DueSheet]) -> dict:
     return by_editor
 
 
-# --- Editor: the staff home, what a sheet's editor may do next, the sheet as the table's rows --
-
-SUBMITTABLE_STATUSES = (SheetStatus.DRAFT, SheetStatus.RETURNED)
-
-
-def phase_status(sheet, phase) -> str:
-    """The sheet's status for 目標設定 or 実績報告."""
-    return sheet.plan_status if phase == Phase.PLAN else sheet.result_status
-
-
-def phase_is_open(fiscal_year, phase) -> bool:
-    return fiscal_year.plan_open if phase == Phase.PLAN else fiscal_year.result_open
-
-
-def plan_edit_refusal(sheet) -> str | None:
-    """Why the goals cannot be edited now, in the words the service would use; None when they can."""
-    if not sheet.fiscal_year.plan_open:
-        return "目標設定の受付は終了しています。"
-    if sheet.plan_status not in PENDING_STATUSES:
-        return f"このシートは「{sheet.get_plan_status_display()}」のため編集できません。"
-    return None
-
-
-def results_edit_refusal(sheet) -> str | None:
-    """Why the results cannot be edited now; None when they can."""
-    if not sheet.fiscal_year.result_open:
-        return "実績報告は受付中ではありません。"
-    if sheet.plan_status != SheetStatus.APPROVED:
-        return "目標が承認されるまで、実績は入力できません。"
-    if sheet.result_status not in PENDING_STATUSES:
-        return f"このシートの実績は「{sheet.get_result_status_display()}」のため編集できません。"
-    return None
-
-
-def submit_refusal(sheet, phase) -> str | None:
-    """Why the sheet cannot be submitted for this phase now; None when it can."""
-    status = phase_status(sheet, phase)
-    if status == SheetStatus.SUBMITTED:
-        return "このシートは既に提出されています。"
-    if status not in SUBMITTABLE_STATUSES:
-        return f"「{SheetStatus(status).label}」のシートは提出できません。"
-    if not phase_is_open(sheet.fiscal_year, phase):
-        return f"{Phase(phase).label}の受付は終了しています。"
-    return None
+# --- Editor: the staff home and what a sheet's editor may do next ------------------------------
 
 
 @dataclass(frozen=True)
@@ -393,45 +406,30 @@ class SheetActions:
     edit_results: bool = False
     submit_plan: bool = False
     submit_results: bool = False
-    review_plan: bool = False  # 承認 / 差戻し
-    review_results: bool = False
     workbook: bool = False  # the Excel entry file: the department's editors and 総務課
-    approve_plan: bool = False  # 承認 itself: never by the person who submitted
-    approve_results: bool = False
-    reopen_plan: bool = False  # 承認取消
-    reopen_results: bool = False
+    review_plan: ReviewActions = ReviewActions()  # 承認 / 差戻し / 承認取消
+    review_results: ReviewActions = ReviewActions()
 
     @property
     def any(self):
-        return any(getattr(self, name) for name in self.__dataclass_fields__)
+        steps = (self.edit_plan, self.edit_results, self.submit_plan, self.submit_results, self.workbook)
+        return any(steps) or self.review_plan.any or self.review_results.any
 
 
-def own_submissions(events, user):
-    """The phases whose latest 提出 (in these time-ordered events) was made by this user."""
-    latest = {}
-    for event in events:
-        if event.action == EventAction.SUBMIT:
-            latest[event.phase] = event.actor_id
-    return frozenset(phase for phase, actor_id in latest.items() if actor_id == user.pk)
+def sheet_actions(sheet, *, by, can_edit: bool, can_review: bool, events=None, goals=None) -> SheetActions:
+    """The workflow steps this person may start on the sheet now: those the rule book allows.
 
-
-def sheet_actions(sheet, *, can_edit: bool, can_review: bool, own=frozenset()) -> SheetActions:
-    """Which workflow steps this person may start on the sheet now (own: phases they submitted)."""
-    plan, result = sheet.plan_status, sheet.result_status
-    editable = plan_edit_refusal(sheet) is None or results_edit_refusal(sheet) is None
+    `events` (the sheet's review events, oldest first) and `goals` (with their results) are
+    what the page has read already; without them the rules read what they need.
+    """
     return SheetActions(
-        workbook=(can_edit or can_review) and editable,
-        approve_plan=can_review and plan == SheetStatus.SUBMITTED and Phase.PLAN not in own,
-        approve_results=can_review and result == SheetStatus.SUBMITTED and Phase.RESULT not in own,
-        edit_plan=can_edit and plan_edit_refusal(sheet) is None,
-        edit_results=can_edit and results_edit_refusal(sheet) is None,
-        submit_plan=can_edit and submit_refusal(sheet, Phase.PLAN) is None,
-        submit_results=can_edit and submit_refusal(sheet, Phase.RESULT) is None,
-        review_plan=can_review and plan == SheetStatus.SUBMITTED,
-        review_results=can_review and result == SheetStatus.SUBMITTED,
-        # Goals with results being written are fixed: the service refuses to reopen them.
-        reopen_plan=can_review and plan == SheetStatus.APPROVED and result == SheetStatus.NOT_STARTED,
-        reopen_results=can_review and result == SheetStatus.APPROVED,
+        edit_plan=can_edit and rules.edit_plan_refusal(sheet) is None,
+        edit_results=can_edit and rules.edit_results_refusal(sheet) is None,
+        submit_plan=can_edit and rules.submit_refusal(sheet, Phase.PLAN, goals=goals) is None,
+        submit_results=can_edit and rules.submit_refusal(sheet, Phase.RESULT, goals=goals) is None,
+        workbook=(can_edit or can_review) and rules.entry_workbook_refusal(sheet) is None,
+        review_plan=review_actions(sheet, Phase.PLAN, by=by, can_review=can_review, events=events),
+        review_results=review_actions(sheet, Phase.RESULT, by=by, can_review=can_review, events=events),
     )
 
 
@@ -445,7 +443,10 @@ class NextStep:
 
 
 def next_step(sheet, *, can_edit: bool) -> NextStep:
-    """The one next thing to do on the sheet, plan first, then results."""
+    """The one next thing to do on the sheet, plan first, then results.
+
+    The wording is the home page's; whether the step can be taken is the rule book's.
+    """
     if not can_edit:
         return NextStep("シートを見る", "goals:sheet")
     if sheet.plan_status != SheetStatus.APPROVED:
@@ -454,11 +455,11 @@ def next_step(sheet, *, can_edit: bool) -> NextStep:
 
 
 def _next_plan_step(sheet):
-    status, is_open = sheet.plan_status, sheet.fiscal_year.plan_open
+    status = sheet.plan_status
     if status == SheetStatus.SUBMITTED:
         return NextStep("承認待ちです")
-    if not is_open:
-        return NextStep("目標設定の受付は終了しています。総務課にお問い合わせください。")
+    if refusal := rules.edit_plan_refusal(sheet):
+        return NextStep(f"{refusal}総務課にお問い合わせください。")
     if status == SheetStatus.RETURNED:
         return NextStep("差戻しの内容を確認して再提出する", "goals:sheet", urgent=True)
     if status == SheetStatus.DRAFT:
@@ -467,15 +468,15 @@ def _next_plan_step(sheet):
 
 
 def _next_result_step(sheet):
-    status, is_open = sheet.result_status, sheet.fiscal_year.result_open
+    status = sheet.result_status
     if status == SheetStatus.APPROVED:
         return NextStep("目標・実績とも承認されました")
     if status == SheetStatus.SUBMITTED:
         return NextStep("承認待ちです")
-    if not is_open:
+    if refusal := rules.edit_results_refusal(sheet):
         if status == SheetStatus.NOT_STARTED:
             return NextStep("目標は承認されました。実績報告の受付開始をお待ちください。")
-        return NextStep("実績報告の受付は終了しています。総務課にお問い合わせください。")
+        return NextStep(f"{refusal}総務課にお問い合わせください。")
     if status == SheetStatus.RETURNED:
         return NextStep("差戻しの内容を確認して再提出する", "goals:sheet", urgent=True)
     if status == SheetStatus.DRAFT:
@@ -502,7 +503,7 @@ def fiscal_year_phases(fiscal_year, *, today) -> list[PhaseInfo]:
     phases = []
     for phase, deadline in ((Phase.PLAN, fiscal_year.plan_deadline), (Phase.RESULT, fiscal_year.result_deadline)):
         days_left = (deadline - today).days if deadline else None
-        phases.append(PhaseInfo(phase, phase_is_open(fiscal_year, phase), deadline, days_left))
+        phases.append(PhaseInfo(phase, fiscal_year.is_open(phase), deadline, days_left))
     return phases
 
 
@@ -538,15 +539,17 @@ def latest_return(sheet, events):
     """The 差戻し (or 承認取消) among the sheet's events that sent its current phase back, or None."""
     returns = sorted((e for e in events if e.action in RETURN_ACTIONS), key=lambda e: (e.created_at, e.pk))
     for phase in (Phase.RESULT, Phase.PLAN):
-        if phase_status(sheet, phase) == SheetStatus.RETURNED:
+        if sheet.status_for(phase) == SheetStatus.RETURNED:
             return next((event for event in reversed(returns) if event.phase == phase), None)
     return None
 
 
 def recent_events(*, departments, limit=10):
-    """The newest workflow steps on the departments' sheets, with who and which sheet."""
+    """The newest workflow steps on the departments' sheets, with who and which sheet (saves of the
+    content are on each sheet's own timeline)."""
     return (
         ReviewEvent.objects.filter(sheet__department__in=departments)
+        .exclude(action=EventAction.SAVE)
         .select_related("actor", "sheet__department", "sheet__fiscal_year__office")
         .defer("snapshot")
         .order_by("-created_at", "-pk")[:limit]
@@ -554,7 +557,7 @@ def recent_events(*, departments, limit=10):
 
 
 def sheet_events(sheet):
-    """Every workflow step of the sheet, oldest first, with who took it."""
+    """Every workflow step and save of the sheet, oldest first, with who took it and how."""
     return list(sheet.events.select_related("actor").defer("snapshot").order_by("created_at", "pk"))
 
 
@@ -567,120 +570,3 @@ def sheet_last_saved(sheet):
 def sheet_shows_results(sheet) -> bool:
     """Whether the sheet's page has the result column: once results are being written or may be."""
     return sheet.result_status != SheetStatus.NOT_STARTED or sheet.fiscal_year.result_open
-
-
-# The public table's row partial (templates/reports/_department_rows.html) reads the attribute
-# names below. goals may not import reports, so the staff pages feed it these look-alikes.
-
-# C0/C1 control characters other than tab and newline: invisible, and never meant.
-_CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
-
-
-def _printable(text) -> str:
-    """Text as the public table prints it: newlines normalised, control characters removed."""
-    return str(text or "").replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL_CHARS)
-
-
-def _paragraphs(text):
-    return [line for line in text.split("\n") if line.strip()]
-
-
-@dataclass(frozen=True)
-class RowResult:
-    done: str = ""
-    achievement: str = ""
-    rating: str = ""
-    omitted_reason: str = ""
-
-    @property
-    def done_paragraphs(self):
-        return _paragraphs(self.done)
-
-    @property
-    def achievement_paragraphs(self):
-        return _paragraphs(self.achievement)
-
-
-@dataclass(frozen=True)
-class RowGoal:
-    number: int
-    categories: tuple = ()
-    objective: str = ""
-    actions: str = ""
-    result: RowResult | None = None
-
-    @property
-    def objective_paragraphs(self):
-        return _paragraphs(self.objective)
-
-    @property
-    def actions_paragraphs(self):
-        return _paragraphs(self.actions)
-
-
-@dataclass(frozen=True)
-class RowDepartment:
-    code: str  # the partial builds element ids from it
-    name: str
-    goals: tuple = ()
-
-
-@dataclass(frozen=True)
-class RowTable:
-    with_results: bool
-
-
-def row_result(*, done="", achievement="", rating="", omitted_reason="") -> RowResult:
-    """A result as the table prints it: the omission reason replaces the rest."""
-    if _printable(omitted_reason).strip():
-        return RowResult(omitted_reason=_printable(omitted_reason))
-    return RowResult(done=_printable(done), achievement=_printable(achievement), rating=rating or "")
-
-
-def row_goal(*, number, categories=(), objective="", actions="", result=None) -> RowGoal:
-    """A goal (saved or just typed) as the table prints it."""
-    return RowGoal(number, tuple(categories), _printable(objective), _printable(actions), result)
-
-
-def _saved_result(goal):
-    result = getattr(goal, "result", None)
-    if result is None:
-        return RowResult()
-    return row_result(
-        done=result.done,
-        achievement=result.achievement,
-        rating=result.rating.label if result.rating else "",
-        omitted_reason=result.omitted_reason if result.is_omitted else "",
-    )
-
-
-def sheet_table_department(sheet, with_results, *, goals=None, results=None, anchor="") -> RowDepartment:
-    """The sheet's saved goals as the public table's rows.
-
-    `results` (number -> RowResult) stands in for the saved results, for the results preview;
-    `anchor` keeps element ids unique when one page shows the sheet twice.
-    """
-    goals = sheet_goals(sheet) if goals is None else goals
-    rows = [
-        row_goal(
-            number=goal.number,
-            categories=[c.name for c in sorted(goal.categories.all(), key=lambda c: (c.sort_order, c.name))],
-            objective=goal.objective,
-            actions=goal.actions,
-            result=_row_result_for(goal, results) if with_results else None,
-        )
-        for goal in goals
-    ]
-    return table_department(sheet, rows, anchor=anchor)
-
-
-def _row_result_for(goal, results):
-    if results is None:
-        return _saved_result(goal)
-    return results.get(goal.number, RowResult())
-
-
-def table_department(sheet, goals, *, anchor="") -> RowDepartment:
-    """The sheet's department with these rows (saved or typed), in number order."""
-    code = f"{sheet.department.code}{anchor}"
-    return RowDepartment(code, _printable(sheet.department.name), tuple(sorted(goals, key=lambda g: g.number)))

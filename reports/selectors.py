@@ -22,7 +22,6 @@ def _fullest_first(kind_field="kind"):
 
 
 UNFINISHED = (PublicationStatus.PENDING, PublicationStatus.RENDERING, PublicationStatus.FAILED)
-_STATUS_FIELD = {PublicationKind.PLAN: "plan_status", PublicationKind.RESULT: "result_status"}
 
 # What the front page's filter looks in: 中原区役所, 川崎市中原区, 141330.
 OFFICE_SEARCH_FIELDS = ("name", "municipality_name", "municipality_code")
@@ -174,20 +173,20 @@ class Readiness:
     def kind_label(self):
         return PublicationKind(self.kind).label
 
+    @property
+    def unapproved_statuses(self):
+        """(sheet, its SheetStatus for this kind's phase) for each unapproved sheet."""
+        return [(sheet, SheetStatus(sheet.status_for(self.kind))) for sheet in self.unapproved]
+
     def refusal(self) -> str:
         """Every reason as one message, for someone who tried anyway."""
         reasons = list(self.problems)
         if self.unapproved:
             names = "、".join(
-                f"{sheet.department.name} ({SheetStatus(_status(sheet, self.kind)).label})"
-                for sheet in self.unapproved
+                f"{sheet.department.name} ({status.label})" for sheet, status in self.unapproved_statuses
             )
             reasons.append(f"承認されていないシートがあります: {names}")
         return " ".join(reasons)
-
-
-def _status(sheet, kind):
-    return getattr(sheet, _STATUS_FIELD[PublicationKind(kind)])
 
 
 def publication_readiness(fiscal_year, kind, publications=None) -> Readiness:
@@ -235,7 +234,7 @@ def _unapproved_sheets(fiscal_year, kind):
         GoalSheet.objects.filter(
             fiscal_year=fiscal_year, department__is_active=True, department__writes_goals=True
         )
-        .exclude(**{_STATUS_FIELD[kind]: SheetStatus.APPROVED})
+        .exclude(**{GoalSheet.status_field(kind): SheetStatus.APPROVED})
         .select_related("department")
         .order_by("department__sort_order", "department__code")
     )
@@ -243,5 +242,5 @@ def _unapproved_sheets(fiscal_year, kind):
 
 def _approved_sheets(fiscal_year, kind):
     return GoalSheet.objects.filter(
-        fiscal_year=fiscal_year, **{_STATUS_FIELD[kind]: SheetStatus.APPROVED}
+        fiscal_year=fiscal_year, **{GoalSheet.status_field(kind): SheetStatus.APPROVED}
     )

@@ -4,71 +4,16 @@ Built in a constant number of queries whatever the number of departments and goa
 exporters never touch the database themselves.
 """
 
-import re
 from dataclasses import asdict, dataclass
 
-from goals.models import FiscalYear, SheetStatus
+from goals.models import FiscalYear, GoalSheet, SheetStatus
+from goals.printed import TableDepartment, TableGoal, TableResult, clean_text, sheet_department
 from goals.selectors import sheets_with_content
 from goals.wareki import fiscal_year_label
 from reports.models import PublicationKind
 
 TITLE_SUFFIX = "サービス向上目標"
 TABLE_HEADING = "区役所サービス向上目標"
-
-
-# C0/C1 control characters other than tab and newline are invisible, break XML (XLSX, XHTML,
-# PDF tags) and are never meant; every format drops them the same way.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def clean_text(text: str) -> str:
-    """User text as every format prints it: newlines normalised, control characters removed."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
-def paragraphs(text: str) -> list[str]:
-    """The non-empty lines of a text: each is printed as its own paragraph."""
-    return [line for line in text.split("\n") if line.strip()]
-
-
-@dataclass(frozen=True)
-class TableResult:
-    done: str
-    achievement: str
-    rating: str  # "" where the year has no scale or none was given
-    omitted_reason: str  # printed in place of the result when it is not ""
-
-    @property
-    def done_paragraphs(self):
-        return paragraphs(self.done)
-
-    @property
-    def achievement_paragraphs(self):
-        return paragraphs(self.achievement)
-
-
-@dataclass(frozen=True)
-class TableGoal:
-    number: int
-    categories: tuple[str, ...]
-    objective: str
-    actions: str
-    result: TableResult | None  # None in a goals-only (plan) table
-
-    @property
-    def objective_paragraphs(self):
-        return paragraphs(self.objective)
-
-    @property
-    def actions_paragraphs(self):
-        return paragraphs(self.actions)
-
-
-@dataclass(frozen=True)
-class TableDepartment:
-    code: str
-    name: str
-    goals: tuple[TableGoal, ...]
 
 
 @dataclass(frozen=True)
@@ -150,16 +95,10 @@ def _goal_from_json(data) -> TableGoal:
 def build_table(fiscal_year: FiscalYear, kind: str) -> PublicTable:
     """The year's table with the sheets approved for that kind, in published order. Five queries."""
     office = fiscal_year.office
-    status_field = "result_status" if kind == PublicationKind.RESULT else "plan_status"
-    sheets = sheets_with_content(fiscal_year=fiscal_year).filter(**{status_field: SheetStatus.APPROVED})
-    departments = tuple(
-        TableDepartment(
-            code=sheet.department.code,
-            name=clean_text(sheet.department.name),
-            goals=tuple(_goal(goal, kind) for goal in sheet.goals.all()),
-        )
-        for sheet in sheets
-    )
+    approved = {GoalSheet.status_field(kind): SheetStatus.APPROVED}
+    sheets = sheets_with_content(fiscal_year=fiscal_year).filter(**approved)
+    with_results = kind == PublicationKind.RESULT
+    departments = tuple(sheet_department(sheet, with_results, goals=sheet.goals.all()) for sheet in sheets)
     return PublicTable(
         office_name=office.name,
         office_slug=office.slug,
@@ -170,28 +109,6 @@ def build_table(fiscal_year: FiscalYear, kind: str) -> PublicTable:
         policy=tuple(clean_text(p.text) for p in fiscal_year.principles.all()),
         departments=departments,
         has_rating=fiscal_year.rating_levels.exists(),
-    )
-
-
-def _goal(goal, kind):
-    return TableGoal(
-        number=goal.number,
-        categories=tuple(c.name for c in sorted(goal.categories.all(), key=lambda c: (c.sort_order, c.name))),
-        objective=clean_text(goal.objective),
-        actions=clean_text(goal.actions),
-        result=_result(goal) if kind == PublicationKind.RESULT else None,
-    )
-
-
-def _result(goal):
-    result = getattr(goal, "result", None)
-    if result is None:
-        return TableResult(done="", achievement="", rating="", omitted_reason="")
-    return TableResult(
-        done=clean_text(result.done),
-        achievement=clean_text(result.achievement),
-        rating=result.rating.label if result.rating else "",
-        omitted_reason=clean_text(result.omitted_reason) if result.is_omitted else "",
     )
 
 
@@ -215,11 +132,25 @@ DATA_COLUMNS = (
     DataColumn("区分", "目標の区分。複数ある場合は「・」で区切る。ない場合は空欄", "電話・対面"),
     DataColumn("目標", "目標の本文。段落は改行で区切る", "来庁者や市民からの要望等を的確に記録し…"),
     DataColumn("具体的な取組内容", "具体的な取組内容。ない場合は空欄", "具体的には、…"),
-    DataColumn("実施結果", "実施結果。総括を省略した場合はその理由 (※で始まる)。目標のみの公表では空欄", "…対応しました。"),
+    DataColumn("実施結果", "実施結果。総括を省略した目標と、目標のみの公表では空欄", "…対応しました。"),
     DataColumn("達成度評価", "達成度の評価段階 (評価段階を定めた年度のみ)", "達成"),
     DataColumn("目標の達成度", "目標の達成度 (記述)。ない場合は空欄", "…対応できます。"),
+    DataColumn(
+        "省略の理由",
+        "総括 (実施結果と目標の達成度) を省略した目標だけ、その理由 (公表する表に実施結果の代わりに載る文)。"
+        "省略していない目標は空欄。この列のない以前の形式のファイルも取り込めます (すべての目標を省略なしとして取り込みます)",
+        "※新型コロナウイルス感染症対応状況を踏まえ、総括を省略とします",
+    ),
 )
+# Columns a file may leave out: files written before the column existed are still read.
+OPTIONAL_DATA_COLUMNS = ("省略の理由",)
 TAG_SEPARATOR = "・"
+
+# The year's 区役所サービス向上方針 beside the rows: the Excel file's sheet 方針, one principle a row.
+POLICY_COLUMNS = (
+    DataColumn("番号", "方針の番号 (1から順に)", "1"),
+    DataColumn("区役所サービス向上方針", "方針の文 (①などの番号は付けない)", "全体の奉仕者としての自覚を常に持ち、…"),
+)
 
 
 def data_rows(table: PublicTable):
@@ -227,7 +158,7 @@ def data_rows(table: PublicTable):
     yield [column.name for column in DATA_COLUMNS]
     for department in table.departments:
         for goal in department.goals:
-            result = goal.result or TableResult("", "", "", "")
+            result = goal.result or TableResult()
             yield [
                 table.year,
                 table.year_label,
@@ -239,7 +170,15 @@ def data_rows(table: PublicTable):
                 TAG_SEPARATOR.join(goal.categories),
                 goal.objective,
                 goal.actions,
-                result.omitted_reason or result.done,
+                result.done,
                 result.rating,
                 result.achievement,
+                result.omitted_reason,
             ]
+
+
+def policy_rows(table: PublicTable):
+    """The header, then the number and text of each principle of the year's policy."""
+    yield [column.name for column in POLICY_COLUMNS]
+    for number, text in enumerate(table.policy, 1):
+        yield [number, text]

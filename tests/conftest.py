@@ -1,26 +1,117 @@
+"""Shared fixtures: the 中原区 seed (imported once per session, written again per test:
+tests/seed.py), the personas (tests/personas.py), and the `anydb` selection of the PostgreSQL run."""
+
 import io
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
+from goals.services import fiscal_year_open_next
 from tests.factories import OfficeFactory
+from tests.personas import KIKAKU, member, personas
+from tests.seed import NAKAHARA, SEED, SeedRows
 
-SEED = Path(__file__).resolve().parent.parent / "fixtures" / "seeds" / "nakahara-2020.txt"
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--skip-anydb",
+        action="store_true",
+        help="leave out the tests marked anydb (the PostgreSQL run of `make test`)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """The browser tests are `anydb`; with --skip-anydb, every `anydb` test is left out.
+
+    `anydb` marks a test whose outcome does not depend on the database engine, so that
+    `make test` runs it once, on SQLite. Marked: the browser tests (through Chromium they reach
+    the same views and queries the view tests check on both engines; what they add, the pages
+    working in a browser and axe, does not depend on the engine), the HTML validation (vnu), the
+    PDF rendering and assembly, the parsers and upload readers, the settings and deployment
+    files, and the load test (which builds its own SQLite site).
+    Not marked, so run on both: queries and their counts, search (pg_trgm on PostgreSQL),
+    locking and transactions (select_for_update, the fault tests), constraints, NUL and other
+    text the engines store differently (the fuzz tests), the importers, backup and restore
+    (pg_dump), and every view test.
+    """
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.anydb)
+    if not config.getoption("--skip-anydb"):
+        return
+    kept, left_out = [], []
+    for item in items:
+        (left_out if item.get_closest_marker("anydb") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+# --- The seed ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _seed_rows(django_db_setup, django_db_blocker):
+    """The seed as the real importer writes it, imported once per session."""
+
+    def run_import(office):
+        call_command("import_published_table", str(SEED), office=office.slug, year=2020, stdout=io.StringIO())
+
+    with django_db_blocker.unblock():
+        return SeedRows.capture(run_import)
 
 
 @pytest.fixture
 def nakahara(db):
-    return OfficeFactory(
-        name="中原区役所", slug="nakahara", municipality_name="川崎市中原区", municipality_code="141330"
-    )
+    return OfficeFactory(**NAKAHARA)
 
 
 @pytest.fixture
-def seed_year(nakahara):
-    """The real 2020 table, imported the way an operator would."""
-    call_command("import_published_table", str(SEED), office="nakahara", year=2020, stdout=io.StringIO())
+def seed_year(nakahara, _seed_rows):
+    """The real 2020 table of 中原区, as `import_published_table` writes it.
+
+    Imported once per session and written again for each test that asks for it, so it is
+    there only for those tests, and each test's rollback (or flush) takes it away again.
+    """
+    _seed_rows.restore(nakahara)
     return nakahara.fiscal_years.get(year=2020)
+
+
+# --- Personas (STYLE.md; tests/personas.py) ----------------------------------------------------
+
+
+@pytest.fixture
+def people(seed_year):
+    """The personas in the seed's departments: people.soumu_editor, .kumin_editor, .approver,
+    .approver2, .viewer and .outsider."""
+    return personas()
+
+
+@pytest.fixture
+def approver(people):
+    """The approver of 総務課 (people.approver)."""
+    return people.approver
+
+
+# --- The next year, as the staff work on it ------------------------------------------------------
+
+
+@pytest.fixture
+def year(seed_year):
+    """令和3年度, opened from the seed year for planning: 17 empty sheets."""
+    return fiscal_year_open_next(previous=seed_year)
+
+
+@pytest.fixture
+def sheet(year):
+    """企画課's sheet of `year`."""
+    return year.sheets.get(department__name=KIKAKU)
+
+
+@pytest.fixture
+def editor(year):
+    """An editor of 企画課, whose `sheet` it is."""
+    return member(KIKAKU, last_name="企画", first_name="進")
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -265,7 +265,7 @@ def test_the_manifest_lists_engine_migrations_rows_and_checksums(archive, small_
     assert manifest["migrations"]["goals"] == latest_goals
     assert manifest["models"]["departments.membership"] == {"table": "departments_membership", "rows": 1}
     assert manifest["models"]["goals.goal"]["rows"] == Goal.objects.count() == 2
-    assert manifest["models"]["goals.goal_categories"]["rows"] == 0
+    assert manifest["models"]["goals.goalcategory"]["rows"] == 0
     stored = media_contents(settings.MEDIA_ROOT)
     with tarfile.open(archive) as tar:
         for name, entry in manifest["members"].items():

@@ -403,33 +403,38 @@ def test_submit(world, which, phase, data):
 REVIEW_SHEETS = st.sampled_from(["submitted", "results_submitted", "approved", "draft"])
 
 
-@EXAMPLES
-@given(which=REVIEW_SHEETS, phase=st.sampled_from(["plan", "result", "x"]), body=form({}))
-def test_approve(world, which, phase, body):
-    sheet = world["sheets"][which]
-    exercise(client_for(world, "approver"), "post", sheet_url("goals:approve", sheet, phase=phase), body)
+def review_post(sheet, valid):
+    """A review page's POST: what it sends (its comment, the version it showed), mutated, or anything."""
+    valid = {**valid, "version": str(sheet.version)}
+    fields = {name: VALUE for name in valid} | {"version": version_values(sheet.version)}
+    return posts(valid, fields, {"version": version_values(sheet.version)})
 
 
 @EXAMPLES
-@given(
-    which=REVIEW_SHEETS,
-    phase=st.sampled_from(["plan", "result"]),
-    body=posts({"comment": "目標2の表現を見直してください。"}, {"comment": VALUE}),
-)
-def test_return_with_a_comment(world, which, phase, body):
+@given(which=REVIEW_SHEETS, phase=st.sampled_from(["plan", "result", "x"]), data=st.data())
+def test_approve(world, which, phase, data):
     sheet = world["sheets"][which]
-    exercise(client_for(world, "approver"), "post", sheet_url("goals:return", sheet, phase=phase), body)
+    body = data.draw(review_post(sheet, {}))
+    response = exercise(client_for(world, "approver"), "post", sheet_url("goals:approve", sheet, phase=phase), body)
+    assert_done_only_at_its_version(response, body, sheet)
 
 
 @EXAMPLES
-@given(
-    which=REVIEW_SHEETS,
-    phase=st.sampled_from(["plan", "result"]),
-    body=posts({"reason": "集計に誤りがありました。"}, {"reason": VALUE}),
-)
-def test_reopen_with_a_reason(world, which, phase, body):
+@given(which=REVIEW_SHEETS, phase=st.sampled_from(["plan", "result"]), data=st.data())
+def test_return_with_a_comment(world, which, phase, data):
     sheet = world["sheets"][which]
-    exercise(client_for(world, "approver"), "post", sheet_url("goals:reopen", sheet, phase=phase), body)
+    body = data.draw(review_post(sheet, {"comment": "目標2の表現を見直してください。"}))
+    response = exercise(client_for(world, "approver"), "post", sheet_url("goals:return", sheet, phase=phase), body)
+    assert_done_only_at_its_version(response, body, sheet)
+
+
+@EXAMPLES
+@given(which=REVIEW_SHEETS, phase=st.sampled_from(["plan", "result"]), data=st.data())
+def test_reopen_with_a_reason(world, which, phase, data):
+    sheet = world["sheets"][which]
+    body = data.draw(review_post(sheet, {"reason": "集計に誤りがありました。"}))
+    response = exercise(client_for(world, "approver"), "post", sheet_url("goals:reopen", sheet, phase=phase), body)
+    assert_done_only_at_its_version(response, body, sheet)
 
 
 # --- Years ------------------------------------------------------------------------------------

@@ -287,6 +287,7 @@ def test_every_page_sends_the_policy(client, staff_client):
         assert "unsafe" not in response["Content-Security-Policy"]
 
 
+@pytest.mark.anydb
 def test_no_template_has_inline_script_or_style():
     templates = [path for folder in TEMPLATE_DIRS if folder.is_dir() for path in folder.rglob("*.html")]
     assert len(templates) > 40
@@ -300,6 +301,7 @@ def test_no_template_has_inline_script_or_style():
 # --- The pages added here are valid HTML (Nu Html Checker) ------------------------------------
 
 
+@pytest.mark.anydb
 def test_the_security_pages_and_the_dashboard_are_valid_html(client, sheet):
     if missing_tools():
         pytest.fail(f"cannot run the Nu Html Checker: {missing_tools()}")

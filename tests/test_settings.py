@@ -13,6 +13,9 @@ from django.core.management.utils import get_random_secret_key
 
 from wardservice.env import env_bool, env_int, env_list
 
+# Settings and their environment variables; no database engine involved.
+pytestmark = pytest.mark.anydb
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

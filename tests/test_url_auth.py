@@ -22,13 +22,9 @@ PUBLIC = {
     "reports:version_pdf",
     "reports:version_xlsx",
     "reports:version_csv",
-    # django.contrib.auth: logging in and resetting a forgotten password
+    # django.contrib.auth: logging in and out (there is no password reset by e-mail)
     "login",
     "logout",
-    "password_reset",
-    "password_reset_done",
-    "password_reset_confirm",
-    "password_reset_complete",
 }
 # Staff password change needs login like everything else.
 SAMPLE_KWARGS = {

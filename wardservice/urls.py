@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from goals import urls as goals_urls
@@ -15,9 +16,18 @@ staff_patterns = [
     path("", include((goals_urls.urlpatterns, goals_urls.app_name))),
 ]
 
+# Logging in and out and changing one's own password. Accounts are issued and reset by 総務課
+# (人事) and IT, so there is no self-service password reset by e-mail: its URLs do not exist.
+account_patterns = [
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include(account_patterns)),
     path("staff/", include(staff_patterns)),
     path("", home, name="home"),
     path("", include("reports.urls")),

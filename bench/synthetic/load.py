@@ -30,6 +30,8 @@ from django.db.models import Max
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from bench.synthetic.names import department_sections, municipalities
+from bench.synthetic.text import SeedCorpus, TextGenerator
 from departments.models import Department, Membership, Office, Role
 from goals import models as goals_models
 from goals.models import (
@@ -45,11 +47,10 @@ from goals.models import (
     ReviewEvent,
     SheetStatus,
 )
+from goals.printed import TableDepartment, TableGoal, TableResult, clean_text
 from reports.models import Publication, PublicationKind, PublicationStatus, PublishedGoal
 from reports.publishing.services import publication_render, published_goals
-from bench.synthetic.names import department_sections, municipalities
-from bench.synthetic.text import SeedCorpus, TextGenerator
-from reports.table import PublicTable, TableDepartment, TableGoal, TableResult, clean_text
+from reports.table import PublicTable
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 FIRST_YEAR = 2015

@@ -5,17 +5,19 @@ from goals.services.content import (
     ResultData,
     SheetData,
     category_get_or_create,
+    fiscal_year_add_policy,
     fiscal_year_get_or_create,
+    goal_set_categories,
     sheet_write_approved,
 )
 from goals.services.editing import GoalInput, ResultInput, sheet_save_plan, sheet_save_results
 from goals.services.errors import GoalsError, StaleSheetError
 from goals.services.workflow import (
-    last_submitter,
     sheet_approve,
     sheet_reopen,
     sheet_return,
     sheet_submit,
+    sheet_write_imported,
 )
 from goals.services.years import fiscal_year_open_next, fiscal_year_set_phase
 
@@ -28,10 +30,11 @@ __all__ = [
     "SheetData",
     "StaleSheetError",
     "category_get_or_create",
+    "fiscal_year_add_policy",
     "fiscal_year_get_or_create",
     "fiscal_year_open_next",
     "fiscal_year_set_phase",
-    "last_submitter",
+    "goal_set_categories",
     "sheet_approve",
     "sheet_reopen",
     "sheet_return",
@@ -39,4 +42,5 @@ __all__ = [
     "sheet_save_results",
     "sheet_submit",
     "sheet_write_approved",
+    "sheet_write_imported",
 ]

@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 from goals.models import (
     Category,
     EventAction,
+    EventChannel,
     FiscalYear,
     Goal,
+    GoalCategory,
     Phase,
     PolicyPrinciple,
     RatingLevel,
@@ -73,6 +75,24 @@ def category_get_or_create(*, office, name):
     return category
 
 
+def goal_set_categories(goal, categories) -> bool:
+    """Give the saved goal these tags, in this order (a repeat counts once). Whether they changed.
+
+    The goal's field history records its tags when the goal is saved, so a caller that changed
+    them saves the goal afterwards.
+    """
+    wanted = [category.pk for category in dict.fromkeys(categories)]
+    if [link.category_id for link in goal.category_links.all()] == wanted:
+        return False
+    GoalCategory.objects.filter(goal=goal).delete()
+    GoalCategory.objects.bulk_create(
+        GoalCategory(goal=goal, category_id=pk, position=place) for place, pk in enumerate(wanted, 1)
+    )
+    # A prefetched list of the old tags would be stale now.
+    getattr(goal, "_prefetched_objects_cache", {}).pop("category_links", None)
+    return True
+
+
 def fiscal_year_get_or_create(*, office, year, principles=(), max_goals=3):
     """The office's fiscal year, created with its policy when new. Returns (fiscal_year, created)."""
     fiscal_year = FiscalYear.objects.filter(office=office, year=year).first()
@@ -87,16 +107,21 @@ def fiscal_year_get_or_create(*, office, year, principles=(), max_goals=3):
     return fiscal_year, True
 
 
+def fiscal_year_add_policy(*, fiscal_year, principles):
+    """Give a year that has no 区役所サービス向上方針 yet its principles (①, ② … in this order)."""
+    if fiscal_year.principles.exists():
+        raise GoalsError(f"{fiscal_year.full_label}には区役所サービス向上方針が既にあります。")
+    PolicyPrinciple.objects.bulk_create(
+        PolicyPrinciple(fiscal_year=fiscal_year, number=n, text=text) for n, text in enumerate(principles, 1)
+    )
+
+
 def sheet_write_approved(*, sheet, data: SheetData, has_results: bool, by=None, comment=""):
     """Store content brought in from a published table as approved, with an import event per phase.
 
     Only for a sheet that holds nothing yet: approved or in-progress work is never written over.
     """
-    if sheet.plan_status != SheetStatus.NOT_STARTED or sheet.goals.exists():
-        raise GoalsError(f"{sheet.department} の目標シートには既に内容があるため、取り込めません。")
-    office = sheet.fiscal_year.office
-    for goal_data in sorted(data.goals, key=lambda g: g.number):
-        _goal_create(sheet=sheet, office=office, data=goal_data, with_result=has_results)
+    sheet_fill_empty(sheet=sheet, data=data, has_results=has_results)
     sheet.plan_status = SheetStatus.APPROVED
     sheet.result_status = SheetStatus.APPROVED if has_results else SheetStatus.NOT_STARTED
     sheet.version += 1
@@ -105,9 +130,26 @@ def sheet_write_approved(*, sheet, data: SheetData, has_results: bool, by=None, 
     snapshot = sheet_content(sheet)
     for phase in phases:
         ReviewEvent.objects.create(
-            sheet=sheet, phase=phase, action=EventAction.IMPORT, actor=by, comment=comment, snapshot=snapshot
+            sheet=sheet,
+            phase=phase,
+            action=EventAction.IMPORT,
+            actor=by,
+            channel=EventChannel.IMPORT,
+            comment=comment,
+            sheet_version=sheet.version,
+            snapshot=snapshot,
         )
     return sheet
+
+
+def sheet_fill_empty(*, sheet, data: SheetData, has_results: bool):
+    """Write imported goals (and their results) into a sheet that holds nothing yet; statuses and
+    the timeline are the caller's. Approved or in-progress work is never written over."""
+    if sheet.plan_status != SheetStatus.NOT_STARTED or sheet.goals.exists():
+        raise GoalsError(f"{sheet.department} の目標シートには既に内容があるため、取り込めません。")
+    office = sheet.fiscal_year.office
+    for goal_data in sorted(data.goals, key=lambda g: g.number):
+        _goal_create(sheet=sheet, office=office, data=goal_data, with_result=has_results)
 
 
 def _goal_create(*, sheet, office, data: GoalData, with_result: bool):
@@ -115,8 +157,10 @@ def _goal_create(*, sheet, office, data: GoalData, with_result: bool):
     goal.full_clean(exclude=["sheet"])
     goal.save()
     if data.categories:
-        goal.categories.set(category_get_or_create(office=office, name=name) for name in data.categories)
-        sheet.fiscal_year.categories.add(*goal.categories.all())
+        categories = [category_get_or_create(office=office, name=name) for name in data.categories]
+        goal_set_categories(goal, categories)
+        goal.save()  # its history then holds the tags
+        sheet.fiscal_year.categories.add(*categories)
     if with_result and data.result is not None:
         _result_create(goal=goal, data=data.result)
     return goal

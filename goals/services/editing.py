@@ -2,17 +2,20 @@
 
 Both use optimistic locking: the form carries the version it was opened at, and a save against
 a newer version is refused (StaleSheetError) instead of silently overwriting someone's work.
+Every save is recorded on the sheet's timeline with its author and channel (フォーム, Excel, 取込):
+the rule book refuses 承認 to anyone who wrote the content being approved.
 """
 
 from dataclasses import dataclass
 
 from django.db import transaction
 
-from goals.models import Goal, GoalSheet, Result, SheetStatus
-from goals.services.errors import GoalsError, StaleSheetError
+from goals import rules
+from goals.models import EventAction, EventChannel, Goal, GoalSheet, Phase, Result, ReviewEvent, SheetStatus
+from goals.selectors import content_entry, result_entry, sheet_content
+from goals.services.content import goal_set_categories
+from goals.services.errors import GoalsError, StaleSheetError, refuse
 from goals.validators import normalise_text
-
-EDITABLE = (SheetStatus.NOT_STARTED, SheetStatus.DRAFT, SheetStatus.RETURNED)
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,16 @@ def lock_sheet(sheet_id, expected_version=None) -> GoalSheet:
     return sheet
 
 
-def check_version(sheet, expected_version):
-    """Refuse a change made from a page opened before the sheet's latest save."""
+STALE_SAVE = (
+    "このシートは、あなたが開いた後に他の人が更新しました。入力内容は残してあります。"
+    "最新の内容を確認してから、もう一度保存してください。"
+)
+
+
+def check_version(sheet, expected_version, message=STALE_SAVE):
+    """Refuse a change made from a page opened before the sheet's latest save or step."""
     if expected_version is not None and sheet.version != expected_version:
-        raise StaleSheetError(
-            "このシートは、あなたが開いた後に他の人が更新しました。入力内容は残してあります。"
-            "最新の内容を確認してから、もう一度保存してください。",
-            sheet=sheet,
-        )
+        raise StaleSheetError(message, sheet=sheet)
 
 
 def _bump(sheet, *fields):
@@ -54,15 +59,31 @@ def _bump(sheet, *fields):
     sheet.save(update_fields=[*fields, "version", "updated_at"])
 
 
+def record_save(sheet, phase, *, by, channel, comment=""):
+    """The timeline's 保存: who changed the phase's content, through which channel, and what it is now."""
+    return ReviewEvent.objects.create(
+        sheet=sheet,
+        phase=phase,
+        action=EventAction.SAVE,
+        actor=by,
+        channel=channel,
+        comment=comment,
+        sheet_version=sheet.version,
+        snapshot=sheet_content(sheet),
+    )
+
+
 @transaction.atomic
-def sheet_save_plan(*, sheet, goals: list[GoalInput], expected_version: int, by) -> GoalSheet:
-    """Save the goals as a draft (or keep 差戻し while revising). Goals not listed are removed."""
+def sheet_save_plan(
+    *, sheet, goals: list[GoalInput], expected_version: int, by, channel=EventChannel.FORM
+) -> GoalSheet:
+    """Save the goals as a draft (or keep 差戻し while revising). Goals not listed are removed.
+
+    `channel`: how the goals came (the page's form, the Excel entry workbook), for the timeline.
+    """
     sheet = lock_sheet(sheet.pk, expected_version)
+    refuse(rules.edit_plan_refusal(sheet))
     fiscal_year = sheet.fiscal_year
-    if not fiscal_year.plan_open:
-        raise GoalsError("目標設定の受付は終了しています。")
-    if sheet.plan_status not in EDITABLE:
-        raise GoalsError(f"このシートは「{sheet.get_plan_status_display()}」のため編集できません。")
     _check_goals(fiscal_year, goals)
     existing = {goal.number: goal for goal in sheet.goals.all()}
     sheet.goals.exclude(number__in=[g.number for g in goals]).delete()
@@ -71,6 +92,7 @@ def sheet_save_plan(*, sheet, goals: list[GoalInput], expected_version: int, by)
     if sheet.plan_status == SheetStatus.NOT_STARTED:
         sheet.plan_status = SheetStatus.DRAFT
     _bump(sheet, "plan_status")
+    record_save(sheet, Phase.PLAN, by=by, channel=channel)
     return sheet
 
 
@@ -90,22 +112,25 @@ def _goal_upsert(sheet, goal, data: GoalInput):
     goal.objective = normalise_text(data.objective)
     goal.actions = normalise_text(data.actions)
     goal.full_clean(exclude=["sheet"], validate_unique=False)
-    goal.save()
-    if set(goal.categories.all()) != set(data.categories):
-        goal.categories.set(data.categories)
+    is_new = goal.pk is None
+    if is_new:
+        goal.save()
+    # Saved (again) after its tags change, so that the goal's history holds them.
+    if goal_set_categories(goal, data.categories) or not is_new:
+        goal.save()
 
 
 @transaction.atomic
-def sheet_save_results(*, sheet, results: list[ResultInput], expected_version: int, by) -> GoalSheet:
-    """Save the results of every goal as a draft (or keep 差戻し while revising)."""
+def sheet_save_results(
+    *, sheet, results: list[ResultInput], expected_version: int, by, channel=EventChannel.FORM
+) -> GoalSheet:
+    """Save the results of every goal as a draft (or keep 差戻し while revising).
+
+    `channel`: as for sheet_save_plan.
+    """
     sheet = lock_sheet(sheet.pk, expected_version)
+    refuse(rules.edit_results_refusal(sheet))
     fiscal_year = sheet.fiscal_year
-    if not fiscal_year.result_open:
-        raise GoalsError("実績報告の受付は終了しています。")
-    if sheet.plan_status != SheetStatus.APPROVED:
-        raise GoalsError("目標が承認されるまで、実績は入力できません。")
-    if sheet.result_status not in EDITABLE:
-        raise GoalsError(f"このシートの実績は「{sheet.get_result_status_display()}」のため編集できません。")
     goals = {goal.number: goal for goal in sheet.goals.select_related("result")}
     for data in results:
         if data.number not in goals:
@@ -116,16 +141,74 @@ def sheet_save_results(*, sheet, results: list[ResultInput], expected_version: i
     if sheet.result_status == SheetStatus.NOT_STARTED:
         sheet.result_status = SheetStatus.DRAFT
     _bump(sheet, "result_status")
+    record_save(sheet, Phase.RESULT, by=by, channel=channel)
     return sheet
 
 
 def _result_upsert(goal, data: ResultInput):
     result = getattr(goal, "result", None) or Result(goal=goal)
-    reason = normalise_text(data.omitted_reason)
-    result.is_omitted = bool(reason)
-    result.omitted_reason = reason
-    result.done = "" if reason else normalise_text(data.done)
-    result.achievement = "" if reason else normalise_text(data.achievement)
-    result.rating = None if reason else data.rating
+    for name, value in _result_fields(data).items():
+        setattr(result, name, value)
     result.full_clean(exclude=["goal"])
     result.save()
+
+
+def _result_fields(data: ResultInput) -> dict:
+    """The saved result's fields: an omitted result keeps its reason and nothing else."""
+    reason = normalise_text(data.omitted_reason)
+    return {
+        "is_omitted": bool(reason),
+        "omitted_reason": reason,
+        "done": "" if reason else normalise_text(data.done),
+        "achievement": "" if reason else normalise_text(data.achievement),
+        "rating": None if reason else data.rating,
+    }
+
+
+# --- What a save would store, for a preview of its changes -------------------------------------
+
+
+def plan_content_after_save(*, sheet, goals: list[GoalInput], current=None) -> dict:
+    """The sheet's content (sheet_content's shape) as sheet_save_plan would leave it. Saves nothing.
+
+    `current` is the sheet's sheet_content() when the caller has it already.
+    """
+    current = sheet_content(sheet) if current is None else current
+    kept_results = {goal["number"]: goal["result"] for goal in current["goals"]}
+    return {
+        "goals": [
+            content_entry(
+                number=data.number,
+                categories=[category.name for category in data.categories],
+                objective=normalise_text(data.objective),
+                actions=normalise_text(data.actions),
+                result=kept_results.get(data.number),
+            )
+            for data in sorted(goals, key=lambda g: g.number)
+        ]
+    }
+
+
+def results_content_after_save(*, sheet, results: list[ResultInput], current=None) -> dict:
+    """The sheet's content (sheet_content's shape) as sheet_save_results would leave it. Saves nothing.
+
+    `current` is the sheet's sheet_content() when the caller has it already.
+    """
+    current = sheet_content(sheet) if current is None else current
+    typed = {data.number: data for data in results}
+    return {
+        "goals": [
+            {**goal, "result": _result_content(typed[goal["number"]])} if goal["number"] in typed else goal
+            for goal in current["goals"]
+        ]
+    }
+
+
+def _result_content(data: ResultInput) -> dict:
+    fields = _result_fields(data)
+    return result_entry(
+        done=fields["done"],
+        achievement=fields["achievement"],
+        rating=fields["rating"].label if fields["rating"] is not None else None,
+        omitted_reason=fields["omitted_reason"],
+    )

@@ -8,3 +8,9 @@ class StaleSheetError(GoalsError):
     def __init__(self, message, *, sheet):
         super().__init__(message)
         self.sheet = sheet
+
+
+def refuse(refusal: str | None):
+    """Raise GoalsError with a refusal from the rule book (goals.rules), if there is one."""
+    if refusal:
+        raise GoalsError(refusal)

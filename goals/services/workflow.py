@@ -1,109 +1,127 @@
 """The review workflow: 提出, 承認, 差戻し and 承認取消, for the plan and for the results.
 
-Each step locks the sheet, checks the state it starts from, changes it, writes a ReviewEvent with
-the sheet's content at that moment, and tells the people concerned by e-mail once committed.
+Each step locks the sheet, asks the rule book (goals.rules) whether it may start from the fresh
+row, changes it, writes a ReviewEvent with the sheet's content at that moment, and tells the
+people concerned by e-mail once committed.
+
+A review step carries the version of the sheet its page showed (`expected_version`): a sheet that
+changed since (returned, revised and submitted again meanwhile) is refused with StaleSheetError,
+so nobody approves, returns or reopens content they have not seen. The pages always send it;
+callers without a page (commands, imports) pass None.
 """
 
 from django.db import transaction
 
-from goals import notifications
-from goals.models import EventAction, Phase, ReviewEvent, SheetStatus
+from goals import notifications, rules
+from goals.models import EventAction, EventChannel, GoalSheet, Phase, ReviewEvent, SheetStatus
 from goals.selectors import sheet_content
-from goals.services.editing import check_version, lock_sheet
-from goals.services.errors import GoalsError
+from goals.services.content import SheetData, sheet_fill_empty, sheet_write_approved
+from goals.services.editing import check_version, lock_sheet, record_save
+from goals.services.errors import GoalsError, refuse
 
-_STATUS_FIELD = {Phase.PLAN: "plan_status", Phase.RESULT: "result_status"}
+STALE_REVIEW = (
+    "このシートは、あなたが確認画面を開いた後に更新されました。入力内容は残してあります。"
+    "現在の内容と変更点を確認してから、もう一度操作してください。"
+)
 
 
-def _status(sheet, phase):
-    return getattr(sheet, _STATUS_FIELD[phase])
-
-
-def _transition(sheet, phase, status, *, action, by, comment=""):
-    setattr(sheet, _STATUS_FIELD[phase], status)
+def _transition(sheet, phase, status, *, action, by, comment="", channel=""):
+    field = GoalSheet.status_field(phase)
+    setattr(sheet, field, status)
     sheet.version += 1
-    sheet.save(update_fields=[_STATUS_FIELD[phase], "version", "updated_at"])
+    sheet.save(update_fields=[field, "version", "updated_at"])
     event = ReviewEvent.objects.create(
-        sheet=sheet, phase=phase, action=action, actor=by, comment=comment, snapshot=sheet_content(sheet)
+        sheet=sheet,
+        phase=phase,
+        action=action,
+        actor=by,
+        comment=comment,
+        channel=channel,
+        sheet_version=sheet.version,
+        snapshot=sheet_content(sheet),
     )
     transaction.on_commit(lambda: notifications.sheet_event(event))
     return event
-
-
-def last_submitter(sheet, phase):
-    """Who submitted the sheet's current version for this phase, or None."""
-    event = sheet.events.filter(phase=phase, action=EventAction.SUBMIT).order_by("-created_at", "-pk").first()
-    return event.actor if event else None
 
 
 @transaction.atomic
 def sheet_submit(*, sheet, phase, by, expected_version=None):
     """提出: a draft or returned sheet goes to 総務課. A second click on the same version is refused."""
     sheet = lock_sheet(sheet.pk)
-    if _status(sheet, phase) == SheetStatus.SUBMITTED:
-        raise GoalsError("このシートは既に提出されています。")
+    refuse(rules.already_submitted(sheet, phase))  # a double click hears this, not "stale page"
     check_version(sheet, expected_version)
-    if _status(sheet, phase) not in (SheetStatus.DRAFT, SheetStatus.RETURNED):
-        raise GoalsError(f"「{SheetStatus(_status(sheet, phase)).label}」のシートは提出できません。")
-    _check_phase_open(sheet.fiscal_year, phase)
-    _check_complete(sheet, phase)
+    refuse(rules.submit_refusal(sheet, phase))
     return _transition(sheet, phase, SheetStatus.SUBMITTED, action=EventAction.SUBMIT, by=by)
 
 
-def _check_phase_open(fiscal_year, phase):
-    is_open = fiscal_year.plan_open if phase == Phase.PLAN else fiscal_year.result_open
-    if not is_open:
-        raise GoalsError(f"{Phase(phase).label}の受付は終了しています。")
-
-
-def _check_complete(sheet, phase):
-    goals = list(sheet.goals.select_related("result"))
-    if not goals:
-        raise GoalsError("目標が1件もありません。目標を入力してから提出してください。")
-    if phase == Phase.RESULT:
-        missing = [g.number for g in goals if not _has_result(g)]
-        if missing:
-            numbers = "・".join(f"目標{n}" for n in missing)
-            raise GoalsError(f"{numbers}の実施結果が未入力です。入力するか、省略の理由を記入してください。")
-
-
-def _has_result(goal):
-    result = getattr(goal, "result", None)
-    return result is not None and (result.is_omitted or result.done.strip())
+def _reviewed(sheet, expected_version):
+    """The sheet locked, refused when it changed since the reviewer's page showed it."""
+    sheet = lock_sheet(sheet.pk)
+    check_version(sheet, expected_version, STALE_REVIEW)
+    return sheet
 
 
 @transaction.atomic
-def sheet_approve(*, sheet, phase, by):
-    """承認: only a submitted sheet, and never by the person who submitted it."""
-    sheet = lock_sheet(sheet.pk)
-    if _status(sheet, phase) != SheetStatus.SUBMITTED:
-        raise GoalsError("提出されていないシートは承認できません。")
-    if last_submitter(sheet, phase) == by:
-        raise GoalsError("自分が提出したシートは承認できません。別の承認者に承認を依頼してください。")
+def sheet_approve(*, sheet, phase, by, expected_version=None):
+    """承認: only a submitted sheet, never by its submitter nor by anyone who wrote its content."""
+    sheet = _reviewed(sheet, expected_version)
+    refuse(rules.approve_refusal(sheet, phase, by=by))
     return _transition(sheet, phase, SheetStatus.APPROVED, action=EventAction.APPROVE, by=by)
 
 
 @transaction.atomic
-def sheet_return(*, sheet, phase, by, comment):
+def sheet_return(*, sheet, phase, by, comment, expected_version=None):
     """差戻し: a submitted sheet goes back to the department with a comment saying what to change."""
     comment = (comment or "").strip()
     if not comment:
         raise GoalsError("差戻しの理由 (コメント) を入力してください。")
-    sheet = lock_sheet(sheet.pk)
-    if _status(sheet, phase) != SheetStatus.SUBMITTED:
-        raise GoalsError("提出されていないシートは差し戻せません。")
+    sheet = _reviewed(sheet, expected_version)
+    refuse(rules.return_refusal(sheet, phase))
     return _transition(sheet, phase, SheetStatus.RETURNED, action=EventAction.RETURN, by=by, comment=comment)
 
 
 @transaction.atomic
-def sheet_reopen(*, sheet, phase, by, reason):
+def sheet_reopen(*, sheet, phase, by, reason, expected_version=None):
     """承認取消: an approved sheet is returned for correction, with the reason recorded."""
     reason = (reason or "").strip()
     if not reason:
         raise GoalsError("承認を取り消す理由を入力してください。")
-    sheet = lock_sheet(sheet.pk)
-    if _status(sheet, phase) != SheetStatus.APPROVED:
-        raise GoalsError("承認済みでないシートの承認は取り消せません。")
-    if phase == Phase.PLAN and sheet.result_status != SheetStatus.NOT_STARTED:
-        raise GoalsError("実績の入力が始まっているため、目標の承認は取り消せません。")
+    sheet = _reviewed(sheet, expected_version)
+    refuse(rules.reopen_refusal(sheet, phase))
     return _transition(sheet, phase, SheetStatus.RETURNED, action=EventAction.REOPEN, by=by, comment=reason)
+
+
+# --- Content brought in by a table import ------------------------------------------------------
+
+IMPORT_SUBMISSION = "取り込んだ内容を、部署に代わって提出しました。"
+
+
+@transaction.atomic
+def sheet_write_imported(*, sheet, data: SheetData, has_results: bool, by=None, comment=""):
+    """Store a department's content from a table import into a sheet that holds nothing yet.
+
+    A year that takes no entries (a past year brought in from its published table) gets it as
+    approved, as it was published. A year being worked on gets it as the department's sheet
+    submitted on its behalf by the importer (保存 and 提出, channel 取込): another approver
+    reviews it, since the importer wrote it (goals.rules.approve_refusal).
+    """
+    if not rules.takes_entries(sheet.fiscal_year):
+        return sheet_write_approved(sheet=sheet, data=data, has_results=has_results, by=by, comment=comment)
+    sheet = lock_sheet(sheet.pk)
+    sheet_fill_empty(sheet=sheet, data=data, has_results=has_results)
+    sheet.plan_status = SheetStatus.DRAFT
+    sheet.version += 1
+    sheet.save(update_fields=["plan_status", "version", "updated_at"])
+    for phase in [Phase.PLAN, Phase.RESULT] if has_results else [Phase.PLAN]:
+        record_save(sheet, phase, by=by, channel=EventChannel.IMPORT, comment=comment)
+    refuse(rules.submit_refusal(sheet, Phase.PLAN))
+    _transition(
+        sheet,
+        Phase.PLAN,
+        SheetStatus.SUBMITTED,
+        action=EventAction.SUBMIT,
+        by=by,
+        comment=IMPORT_SUBMISSION,
+        channel=EventChannel.IMPORT,
+    )
+    return sheet

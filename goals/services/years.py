@@ -4,7 +4,7 @@ from django.db import transaction
 
 from departments.models import Department
 from goals.models import FiscalYear, Goal, GoalSheet, Phase, RatingLevel, SheetStatus
-from goals.services.content import fiscal_year_get_or_create
+from goals.services.content import fiscal_year_get_or_create, goal_set_categories
 from goals.services.errors import GoalsError
 
 
@@ -41,9 +41,10 @@ def _sheet_copy_goals(*, sheet, source_year):
     source = GoalSheet.objects.filter(department=sheet.department, fiscal_year=source_year).first()
     if source is None:
         return
-    for goal in source.goals.prefetch_related("categories").order_by("number"):
+    for goal in source.goals.prefetch_related("category_links__category").order_by("number"):
         copy = Goal.objects.create(sheet=sheet, number=goal.number, objective=goal.objective, actions=goal.actions)
-        copy.categories.set(goal.categories.all())
+        if goal_set_categories(copy, goal.ordered_categories()):
+            copy.save()  # its history then holds the tags
     sheet.plan_status = SheetStatus.DRAFT
     sheet.save(update_fields=["plan_status", "updated_at"])
 

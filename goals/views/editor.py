@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from departments.permissions import get_access
-from goals import selectors
+from goals import printed, rules, selectors
+from goals.access import domain_error, get_phase, get_sheet
 from goals.forms import VersionForm, plan_forms, result_forms
 from goals.models import Phase, SheetStatus
 from goals.services import (
@@ -23,7 +24,6 @@ from goals.services import (
     sheet_save_results,
     sheet_submit,
 )
-from goals.access import domain_error, get_phase, get_sheet
 
 
 def _sheet_kwargs(sheet):
@@ -87,20 +87,23 @@ def sheet_detail(request, office, year, code):
     access = get_access(request)
     office_obj = sheet.fiscal_year.office
     events = selectors.sheet_events(sheet)
+    goals = list(selectors.sheet_goals(sheet))  # the table's rows, and what 提出 needs written
     with_results = selectors.sheet_shows_results(sheet)
     context = {
         "sheet": sheet,
         "fiscal_year": sheet.fiscal_year,
-        "table": selectors.RowTable(with_results=with_results),
-        "department": selectors.sheet_table_department(sheet, with_results),
+        "table": printed.TableColumns(with_results=with_results),
+        "department": printed.sheet_department(sheet, with_results, goals=goals),
         "events": events,
         "returned": selectors.latest_return(sheet, events),
         "returned_phases": {event.phase for event in events if event.action in selectors.RETURN_ACTIONS},
         "actions": selectors.sheet_actions(
             sheet,
+            by=request.user,
             can_edit=access.has("sheet.edit", office=office_obj, department=sheet.department),
             can_review=access.has("sheet.review", office=office_obj, department=sheet.department),
-            own=selectors.own_submissions(events, request.user),
+            events=events,
+            goals=goals,
         ),
         "SheetStatus": SheetStatus,
         "Phase": Phase,
@@ -116,7 +119,7 @@ def sheet_detail(request, office, year, code):
 def plan_edit(request, office, year, code):
     """The goals form: 保存 (下書き) or 保存して提出. Whatever happens, what was typed stays."""
     sheet = get_sheet(request, office, year, code, "sheet.edit")
-    refusal = selectors.plan_edit_refusal(sheet)
+    refusal = rules.edit_plan_refusal(sheet)
     if request.method == "GET" and refusal:
         messages.info(request, refusal)
         return _to_sheet(sheet)
@@ -167,7 +170,7 @@ def _edit_context(sheet, version_form, formset, *, error, stale, with_results):
         "formset": formset,
         "error": error,
         "error_links": (formset.error_summary() if formset.is_bound else []) + version_form.error_links(),
-        "table": selectors.RowTable(with_results=with_results),
+        "table": printed.TableColumns(with_results=with_results),
     }
     if stale is not None:
         # The person has now seen the other version: their next save is a deliberate one and goes
@@ -175,7 +178,7 @@ def _edit_context(sheet, version_form, formset, *, error, stale, with_results):
         context["version_form"] = VersionForm(initial={"version": stale.version})
         saved_by, saved_at = selectors.sheet_last_saved(stale)
         context["stale"] = {
-            "department": selectors.sheet_table_department(stale, with_results, anchor="-current"),
+            "department": printed.sheet_department(stale, with_results, anchor="-current"),
             "by": saved_by,
             "at": saved_at,
         }
@@ -204,7 +207,7 @@ def _after_save(request, sheet, phase, edit_view):
 def results_edit(request, office, year, code):
     """The results form, one block per approved goal: 保存 (下書き) or 保存して提出."""
     sheet = get_sheet(request, office, year, code, "sheet.edit")
-    refusal = selectors.results_edit_refusal(sheet)
+    refusal = rules.edit_results_refusal(sheet)
     if request.method == "GET" and refusal:
         messages.info(request, refusal)
         return _to_sheet(sheet)
@@ -248,20 +251,20 @@ def preview(request, office, year, code):
     else:
         _, formset = plan_forms(sheet, goals, request.POST)
         department = _plan_preview(sheet, formset)
-    context = {"table": selectors.RowTable(with_results=with_results), "department": department}
+    context = {"table": printed.TableColumns(with_results=with_results), "department": department}
     return render(request, "staff/_editor_preview_table.html", context)
 
 
 def _plan_preview(sheet, formset):
     """The typed goals as the public table's rows."""
-    rows = [selectors.row_goal(**goal) for goal in formset.typed_goals()]
-    return selectors.table_department(sheet, rows, anchor="-preview")
+    rows = [printed.typed_goal(**goal) for goal in formset.typed_goals()]
+    return printed.department_rows(sheet, rows, anchor="-preview")
 
 
 def _results_preview(sheet, formset):
     """The approved goals with the typed results as the public table's rows."""
-    typed = {number: selectors.row_result(**result) for number, result in formset.typed_results().items()}
-    return selectors.sheet_table_department(sheet, True, goals=formset.goals, results=typed, anchor="-preview")
+    typed = {number: printed.typed_result(**result) for number, result in formset.typed_results().items()}
+    return printed.sheet_department(sheet, True, goals=formset.goals, results=typed, anchor="-preview")
 
 
 @login_required
@@ -272,7 +275,8 @@ def submit(request, office, year, code, phase):
     sheet = get_sheet(request, office, year, code, "sheet.edit")
     if request.method == "POST":
         return _submit(request, sheet, phase)
-    refusal = selectors.submit_refusal(sheet, phase)
+    goals = list(selectors.sheet_goals(sheet))
+    refusal = rules.submit_refusal(sheet, phase, goals=goals)
     if refusal:
         messages.info(request, refusal)
         return _to_sheet(sheet)
@@ -281,10 +285,10 @@ def submit(request, office, year, code, phase):
         "fiscal_year": sheet.fiscal_year,
         "phase": phase,
         "subject": "目標" if phase == Phase.PLAN else "実績",
-        "is_resubmission": selectors.phase_status(sheet, phase) == SheetStatus.RETURNED,
+        "is_resubmission": sheet.status_for(phase) == SheetStatus.RETURNED,
         "version_form": VersionForm(initial={"version": sheet.version}),
-        "table": selectors.RowTable(with_results=phase == Phase.RESULT),
-        "department": selectors.sheet_table_department(sheet, phase == Phase.RESULT),
+        "table": printed.TableColumns(with_results=phase == Phase.RESULT),
+        "department": printed.sheet_department(sheet, phase == Phase.RESULT, goals=goals),
     }
     return render(request, "staff/submit_confirm.html", context)
 
@@ -295,18 +299,11 @@ def _submit(request, sheet, phase):
         messages.error(request, "画面の情報が正しくありません。もう一度お試しください。")
         return _to_sheet(sheet)
     try:
+        # A double click sends the same version twice: the service says the sheet is already
+        # submitted rather than that the page is out of date.
         sheet_submit(sheet=sheet, phase=phase, by=request.user, expected_version=form.cleaned_data["version"])
-    except StaleSheetError as error:
-        domain_error(request, _stale_submit_message(error, phase))
     except GoalsError as error:
         domain_error(request, error)
     else:
         messages.success(request, "提出しました。総務課の承認をお待ちください。")
     return _to_sheet(sheet)
-
-
-def _stale_submit_message(error, phase):
-    # A double click sends the same version twice; the first submitted it, so say just that.
-    if selectors.phase_status(error.sheet, phase) == SheetStatus.SUBMITTED:
-        return "このシートは既に提出されています。"
-    return str(error)

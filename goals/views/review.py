@@ -2,7 +2,8 @@
 and the fiscal years.
 
 Thin views: a GET shows what will happen, a POST calls the service, a refused step (GoalsError)
-becomes a message, and a step that went through redirects to the dashboard.
+becomes a message, and a step that went through redirects to the dashboard. A review step posts
+the version of the sheet its page showed; the service refuses it when the sheet changed since.
 """
 
 from django.contrib import messages
@@ -14,23 +15,28 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.permissions import get_access, office_permission_required, require
-from goals import selectors
+from goals import printed, rules, selectors
+from goals.access import domain_error, get_fiscal_year, get_phase, get_sheet
 from goals.diff import content_changes
-from goals.forms_review import DashboardFilterForm, NextYearForm, PhaseForm, ReopenForm, ReturnForm
+from goals.forms_review import (
+    ApproveForm,
+    DashboardFilterForm,
+    NextYearForm,
+    PhaseForm,
+    ReopenForm,
+    ReturnForm,
+)
 from goals.models import EventAction, Phase, SheetStatus
 from goals.services import (
     GoalsError,
+    StaleSheetError,
     fiscal_year_open_next,
     fiscal_year_set_phase,
-    last_submitter,
     sheet_approve,
     sheet_reopen,
     sheet_return,
 )
-from goals.access import domain_error, get_fiscal_year, get_phase, get_sheet
 from goals.wareki import fiscal_year_full_label
-
-OWN_SUBMISSION = "自分が提出したシートは承認できません。別の承認者に承認を依頼してください。"
 
 
 def _dashboard_url(fiscal_year):
@@ -51,9 +57,12 @@ def _years_url(office):
 def dashboard(request, office, year):
     """Every department's sheet of the year: statuses, submissions, deadlines, progress, actions."""
     fiscal_year = get_fiscal_year(request, office, year)
-    rows = selectors.dashboard_rows(fiscal_year=fiscal_year, today=timezone.localdate())
-    form = DashboardFilterForm(request.GET or None)
     access = get_access(request)
+    can_review = access.has("sheet.review", office=fiscal_year.office)
+    rows = selectors.dashboard_rows(
+        fiscal_year=fiscal_year, today=timezone.localdate(), by=request.user, can_review=can_review
+    )
+    form = DashboardFilterForm(request.GET or None)
     return render(
         request,
         "staff/dashboard.html",
@@ -65,9 +74,7 @@ def dashboard(request, office, year):
             "progress": selectors.phase_progress(fiscal_year=fiscal_year, rows=rows),
             "form": form,
             "years": selectors.office_years(office=fiscal_year.office),
-            "can_review": access.has("sheet.review", office=fiscal_year.office),
             "can_manage": access.has("year.manage", office=fiscal_year.office),
-            "own_submission_note": OWN_SUBMISSION,
         },
     )
 
@@ -86,80 +93,95 @@ def _done(request, sheet, phase, what):
     return redirect(_dashboard_url(sheet.fiscal_year))
 
 
+def _review(request, sheet, phase, *, action, form_class, step, done):
+    """A confirm page: GET shows the sheet and the form; POST takes the step against the version
+    the page showed. A sheet changed since is shown again as it is now, with what changed since
+    that version, and the typed comment kept; a refused step says why."""
+    form = form_class(request.POST if request.method == "POST" else None, initial={"version": sheet.version})
+    stale = None
+    if form.is_valid():
+        try:
+            step(sheet, form.cleaned_data)
+        except StaleSheetError as error:
+            domain_error(request, error)
+            stale = _changes_since(error.sheet, phase, form.cleaned_data["version"])
+            sheet = error.sheet
+            # The person has now been shown the current version: their next POST is a deliberate one.
+            form = form_class({**request.POST.dict(), "version": sheet.version})
+        except GoalsError as error:
+            domain_error(request, error)  # the page is shown again with the comment as typed
+        else:
+            return _done(request, sheet, phase, done)
+    return _confirm(request, sheet, phase, action=action, form=form, stale=stale)
+
+
+def _changes_since(sheet, phase, version):
+    """What changed in the sheet since the page showed it at `version` (goals.diff)."""
+    seen = selectors.content_at_version(sheet, version)
+    if seen is None:
+        return {"known": False, "changes": [], "has_changes": True}
+    changes = content_changes(seen, selectors.sheet_content(sheet), with_results=phase == Phase.RESULT)
+    return {"known": True, "changes": changes, "has_changes": any(c.kind != "unchanged" for c in changes)}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def approve(request, office, year, code, phase):
-    """承認: GET shows the sheet and what approving does; POST approves it."""
+    """承認: GET shows the sheet and what approving does; POST approves the version shown."""
     sheet, phase = _reviewed_sheet(request, office, year, code, phase)
-    if request.method == "POST":
-        try:
-            sheet_approve(sheet=sheet, phase=phase, by=request.user)
-        except GoalsError as error:
-            domain_error(request, error)
-        else:
-            return _done(request, sheet, phase, "承認しました。")
-    return _confirm(request, sheet, phase, action=EventAction.APPROVE)
+
+    def step(sheet, data):
+        sheet_approve(sheet=sheet, phase=phase, by=request.user, expected_version=data["version"])
+
+    return _review(
+        request, sheet, phase, action=EventAction.APPROVE, form_class=ApproveForm, step=step, done="承認しました。"
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def return_sheet(request, office, year, code, phase):
-    """差戻し: GET shows the sheet and the comment form; POST returns it with the comment."""
+    """差戻し: GET shows the sheet and the comment form; POST returns the version shown with the comment."""
     sheet, phase = _reviewed_sheet(request, office, year, code, phase)
-    form = ReturnForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        try:
-            sheet_return(
-                sheet=sheet, phase=phase, by=request.user, comment=form.cleaned_data["comment"]
-            )
-        except GoalsError as error:
-            domain_error(request, error)  # the page is shown again with the comment as typed
-        else:
-            return _done(request, sheet, phase, "差し戻しました。")
-    return _confirm(request, sheet, phase, action=EventAction.RETURN, form=form)
+
+    def step(sheet, data):
+        sheet_return(
+            sheet=sheet, phase=phase, by=request.user, comment=data["comment"], expected_version=data["version"]
+        )
+
+    return _review(
+        request, sheet, phase, action=EventAction.RETURN, form_class=ReturnForm, step=step, done="差し戻しました。"
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def reopen(request, office, year, code, phase):
-    """承認取消: GET shows the sheet and the reason form; POST sends the approved sheet back."""
+    """承認取消: GET shows the sheet and the reason form; POST sends the approved version shown back."""
     sheet, phase = _reviewed_sheet(request, office, year, code, phase)
-    form = ReopenForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        try:
-            sheet_reopen(
-                sheet=sheet, phase=phase, by=request.user, reason=form.cleaned_data["reason"]
-            )
-        except GoalsError as error:
-            domain_error(request, error)
-        else:
-            return _done(request, sheet, phase, "承認を取り消しました。")
-    return _confirm(request, sheet, phase, action=EventAction.REOPEN, form=form)
+
+    def step(sheet, data):
+        sheet_reopen(
+            sheet=sheet, phase=phase, by=request.user, reason=data["reason"], expected_version=data["version"]
+        )
+
+    return _review(
+        request, sheet, phase, action=EventAction.REOPEN, form_class=ReopenForm, step=step, done="承認を取り消しました。"
+    )
 
 
-def _blocked_reason(sheet, phase, action, user):
-    """Why this step cannot be taken now, said before the person tries; "" when it can."""
-    status = SheetStatus(getattr(sheet, f"{phase}_status"))
-    expected = SheetStatus.APPROVED if action == EventAction.REOPEN else SheetStatus.SUBMITTED
-    if status != expected:
-        verb = {
-            EventAction.APPROVE: "承認",
-            EventAction.RETURN: "差戻し",
-            EventAction.REOPEN: "承認取消",
-        }[action]
-        return f"このシートの{phase.label}は「{status.label}」のため、{verb}はできません。"
-    if (
-        action == EventAction.REOPEN
-        and phase == Phase.PLAN
-        and sheet.result_status != SheetStatus.NOT_STARTED
-    ):
-        return "実績の入力が始まっているため、目標の承認は取り消せません。"
-    if action == EventAction.APPROVE and last_submitter(sheet, phase) == user:
-        return OWN_SUBMISSION
-    return ""
+def _blocked_reason(sheet, phase, action, user, events):
+    """Why this step cannot be taken now, in the service's words (goals.rules); "" when it can."""
+    if action == EventAction.APPROVE:
+        refusal = rules.approve_refusal(sheet, phase, by=user, events=events)
+    elif action == EventAction.RETURN:
+        refusal = rules.return_refusal(sheet, phase)
+    else:
+        refusal = rules.reopen_refusal(sheet, phase)
+    return refusal or ""
 
 
-def _confirm(request, sheet, phase, *, action, form=None):
+def _confirm(request, sheet, phase, *, action, form, stale=None):
     events = list(selectors.sheet_phase_events(sheet, phase))
     submits = [e for e in events if e.action == EventAction.SUBMIT]
     returns = [e for e in events if e.action in selectors.RETURN_ACTIONS]
@@ -172,15 +194,16 @@ def _confirm(request, sheet, phase, *, action, form=None):
             "phase": phase,
             "action": action,
             "action_label": EventAction(action).label,
-            "status": SheetStatus(getattr(sheet, f"{phase}_status")),
-            "blocked_reason": _blocked_reason(sheet, phase, action, request.user),
+            "status": SheetStatus(sheet.status_for(phase)),
+            "blocked_reason": _blocked_reason(sheet, phase, action, request.user, events),
             "last_submit": submits[-1] if submits else None,
             "last_return": returns[-1] if returns else None,
             "events": events,
-            # the sheet as the public table will print it (shared partial, shared adapter)
-            "table": selectors.RowTable(with_results=phase == Phase.RESULT),
-            "table_department": selectors.sheet_table_department(sheet, phase == Phase.RESULT),
+            # the sheet as the public table will print it (the public table's row partial)
+            "table": printed.TableColumns(with_results=phase == Phase.RESULT),
+            "table_department": printed.sheet_department(sheet, phase == Phase.RESULT),
             "form": form,
+            "stale": stale,
         },
     )
 
@@ -211,7 +234,7 @@ def changes(request, office, year, code, phase):
             "changes": goal_changes,
             "has_changes": any(c.kind != "unchanged" for c in goal_changes),
             "can_review": get_access(request).has("sheet.review", office=sheet.fiscal_year.office),
-            "status": SheetStatus(getattr(sheet, f"{phase}_status")),
+            "status": SheetStatus(sheet.status_for(phase)),
         },
     )
 

@@ -1,4 +1,5 @@
-"""Excel: the table laid out as published (sheet 公表用) and the machine-readable rows (sheet データ).
+"""Excel: the table laid out as published (sheet 公表用), the machine-readable rows (sheet データ)
+and the year's policy as data (sheet 方針).
 
 Every text goes in as a typed string, so nothing in a cell is ever evaluated as a formula and
 the visible text is exactly the published text (no apostrophe, unlike the CSV).
@@ -15,32 +16,38 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
-from reports.exporters.spreadsheet import ListExporter
-from reports.table import (
-    TABLE_HEADING,
-    TAG_SEPARATOR,
-    PublicTable,
+from goals.printed import (
+    ACHIEVEMENT_HEADING,
+    ACTIONS_HEADING,
+    CELL_HEADINGS,
+    DONE_HEADING,
+    OBJECTIVE_HEADING,
     TableDepartment,
     TableGoal,
     TableResult,
     paragraphs,
 )
+from reports.exporters.spreadsheet import ListExporter
+from reports.table import TABLE_HEADING, TAG_SEPARATOR, PublicTable, policy_rows
 
 LAYOUT_SHEET = "公表用"
 DATA_SHEET = "データ"
+POLICY_SHEET = "方針"
 POLICY_HEADING = "区役所サービス向上方針"
 RATING_PREFIX = "達成度評価: "
 
 # Column widths are in Excel's unit, the width of a "0" in the default font; a full-width
-# (CJK) character of the 10pt font below takes about two.
+# (CJK) character of the 10pt font below takes about two. The widths are fixed, so that the
+# sheet fits an A4 landscape page at about 100% (never below 70%) whatever the text: a long
+# text makes its rows taller (and runs on over more rows), never its column wider.
 DEPARTMENT_WIDTH = 18
 NUMBER_WIDTH = 5
 TEXT_WIDTH = 60
-MAX_TEXT_WIDTH = 120
+PLAN_TEXT_WIDTH = 2 * TEXT_WIDTH  # a goals-only table gives the goal the result's room as well
 CELL_MARGIN = 2  # units lost to the cell's inner padding and to wrapping before a long word
 LINE_HEIGHT = 15  # points per line of the 10pt font below, with room for a taller substitute
 ROW_PADDING = 4  # points above and below the text
-MAX_ROW_HEIGHT = 409  # Excel's limit for one row
+MAX_ROW_HEIGHT = 409  # Excel's limit for one row: a taller text is cut off on screen and in print
 MAX_LINES = (MAX_ROW_HEIGHT - 2 * ROW_PADDING) // LINE_HEIGHT
 DATA_MIN_WIDTH = 6
 DATA_MAX_WIDTH = 50
@@ -80,6 +87,7 @@ class XlsxExporter(ListExporter):
 
     def finish(self, sheet, table):
         _format_data_sheet(sheet)
+        _write_policy_sheet(sheet.parent.create_sheet(POLICY_SHEET), table)
         output = io.BytesIO()
         sheet.parent.save(output)
         return output.getvalue()
@@ -133,44 +141,107 @@ def row_height(lines: int, font_size: float = FONT.size) -> float:
     return min(MAX_ROW_HEIGHT, lines * line_height + 2 * ROW_PADDING)
 
 
-def fit_width(texts, width: float = TEXT_WIDTH) -> float:
-    """The column width, from `width` up, at which each of the texts fits in one row.
-
-    Excel cannot make a row taller than MAX_ROW_HEIGHT, so a text too long for the usual
-    width widens its column rather than being cut off; the page is scaled to fit anyway.
-    """
-    texts = list(texts)
-    while width < MAX_TEXT_WIDTH and any(estimate_lines(text, width) > MAX_LINES for text in texts):
-        width += 10
-    return width
-
-
 # The laid-out sheet
 
 
-def goal_text(goal: TableGoal) -> str:
-    """The goal cell: the 区分 on the first line, then the objective and the actions."""
+def goal_lines(goal: TableGoal) -> list[str]:
+    """The goal cell's lines, as the row partial prints them: the 区分, 【目標】 in front of the
+    objective's first paragraph, then 【具体的な取組内容】 over the actions."""
     lines = [TAG_SEPARATOR.join(goal.categories)] if goal.categories else []
-    return "\n".join(lines + goal.objective_paragraphs + goal.actions_paragraphs)
+    if goal.objective_paragraphs:
+        first, *rest = goal.objective_paragraphs
+        lines += [OBJECTIVE_HEADING + first, *rest]
+    if goal.actions_paragraphs:
+        lines += [ACTIONS_HEADING, *goal.actions_paragraphs]
+    return lines
+
+
+def result_lines(result: TableResult | None) -> list[str]:
+    """The result cell's lines: ・実施結果 and ・目標の達成度 over theirs — or why it was omitted."""
+    if result is None:
+        return []
+    if result.omitted_reason:
+        return paragraphs(result.omitted_reason)
+    lines = [DONE_HEADING, *result.done_paragraphs] if result.done_paragraphs else []
+    if result.rating or result.achievement_paragraphs:
+        rating = [RATING_PREFIX + result.rating] if result.rating else []
+        lines += [ACHIEVEMENT_HEADING, *rating, *result.achievement_paragraphs]
+    return lines
+
+
+def goal_text(goal: TableGoal) -> str:
+    """The whole goal cell as one text."""
+    return "\n".join(goal_lines(goal))
 
 
 def result_text(result: TableResult | None) -> str:
-    """The result cell: what was done, the rating and the achievement — or why it was omitted."""
-    if result is None:
-        return ""
-    if result.omitted_reason:
-        return "\n".join(paragraphs(result.omitted_reason))
-    rating = [RATING_PREFIX + result.rating] if result.rating else []
-    return "\n".join(result.done_paragraphs + rating + result.achievement_paragraphs)
+    """The whole result cell as one text."""
+    return "\n".join(result_lines(result))
 
 
-def goal_row_texts(goal: TableGoal, with_results: bool) -> list[str]:
-    """The texts of a goal's row, left to right after its number."""
-    return [goal_text(goal), result_text(goal.result)] if with_results else [goal_text(goal)]
+def split_cell(lines: list[str], width: float, max_lines: int = MAX_LINES) -> list[str]:
+    """A cell's lines as one or more texts, each short enough for one row (at most max_lines).
+
+    A text taller than Excel's tallest row goes on in the rows below: it is split between
+    paragraphs, a paragraph too long for one row between sentences, and a sentence too long
+    between characters. A heading stays with the text under it.
+    """
+    pieces, current, used = [], [], 0
+    for line in _row_sized_lines(lines, width, max_lines):
+        count = estimate_lines(line, width)
+        if current and used + count > max_lines:
+            carried = []
+            # A heading at the bottom of a row moves down with its text, where there is room.
+            heading = current[-1] in CELL_HEADINGS and len(current) > 1
+            if heading and estimate_lines(current[-1], width) + count <= max_lines:
+                carried = [current.pop()]
+            pieces.append("\n".join(current))
+            current = carried
+            used = sum(estimate_lines(text, width) for text in current)
+        current.append(line)
+        used += count
+    if current:
+        pieces.append("\n".join(current))
+    return pieces or [""]
+
+
+def _row_sized_lines(lines, width, max_lines):
+    """The lines, each one too long for a row cut into parts that fit one."""
+    for line in lines:
+        if estimate_lines(line, width) <= max_lines:
+            yield line
+            continue
+        part = ""
+        for sentence in _sentences(line, width, max_lines):
+            if part and estimate_lines(part + sentence, width) > max_lines:
+                yield part
+                part = ""
+            part += sentence
+        if part:
+            yield part
+
+
+_SENTENCE_END = re.compile(r"(?<=[。．！？!?])")
+
+
+def _sentences(line, width, max_lines):
+    """The line's sentences; one too long for a row cut into parts that fit one."""
+    budget = max_lines * max(2, width - CELL_MARGIN)
+    for sentence in filter(None, _SENTENCE_END.split(line)):
+        part, used = "", 0
+        for char in sentence:
+            char_width = display_width(char)
+            if used + char_width > budget:
+                yield part
+                part, used = "", 0
+            part += char
+            used += char_width
+        if part:
+            yield part
 
 
 def write_layout_sheet(sheet, table: PublicTable) -> None:
-    """The table as the PDF prints it: heading and policy, then one row per goal, A4 landscape."""
+    """The table as the PDF prints it: heading and policy, then the goals' rows, A4 landscape."""
     widths = _layout_widths(table)
     for column, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(column)].width = width
@@ -183,16 +254,17 @@ def write_layout_sheet(sheet, table: PublicTable) -> None:
 
 
 def _layout_widths(table):
-    """部署名 | number | goal text [| result text], the text columns widened for very long text."""
-    goals = [goal for department in table.departments for goal in department.goals]
-    widths = [DEPARTMENT_WIDTH, NUMBER_WIDTH, fit_width(goal_text(goal) for goal in goals)]
+    """部署名 | number | goal text [| result text]: the same whatever the text."""
     if table.with_results:
-        widths.append(fit_width(result_text(goal.result) for goal in goals))
-    return widths
+        return [DEPARTMENT_WIDTH, NUMBER_WIDTH, TEXT_WIDTH, TEXT_WIDTH]
+    return [DEPARTMENT_WIDTH, NUMBER_WIDTH, PLAN_TEXT_WIDTH]
 
 
 def _write_heading(sheet, table, widths):
-    """Title and policy rows across the whole width; returns the row for the column header."""
+    """Title and policy rows across the whole width; returns the row for the column header.
+
+    A year without a policy (one brought in from a file without it) prints no policy heading.
+    """
     lines = [(table.title, TITLE_FONT)]
     if table.policy:
         lines.append((POLICY_HEADING, BOLD))
@@ -233,39 +305,58 @@ def _write_header(sheet, row, with_results):
 
 
 def _write_department(sheet, first_row, department: TableDepartment, widths, with_results):
-    """One row per goal, the 部署名 merged down beside them; returns the next free row."""
+    """Each goal's rows, the 部署名 merged down beside them all; returns the next free row."""
     if not department.goals:
         return first_row
-    heights = []
-    for row, goal in enumerate(department.goals, first_row):
-        heights.append(
-            _write_goal(sheet, row, goal.number, goal_row_texts(goal, with_results), widths)
-        )
-        sheet.row_dimensions[row].height = heights[-1]
-    last_row = first_row + len(department.goals) - 1
+    row = first_row
+    for goal in department.goals:
+        row = _write_goal(sheet, row, goal, widths, with_results)
+    last_row = row - 1
     name = sheet.cell(row=first_row, column=1)
     store_text(name, department.name)
     _style(name, FONT, WRAP)
     if last_row > first_row:
         sheet.merge_cells(start_row=first_row, start_column=1, end_row=last_row, end_column=1)
     # A long name beside a single short goal needs more room than the goal does.
+    heights = [sheet.row_dimensions[r].height for r in range(first_row, row)]
     missing = row_height(estimate_lines(department.name, DEPARTMENT_WIDTH)) - sum(heights)
     if missing > 0:
         sheet.row_dimensions[last_row].height = min(MAX_ROW_HEIGHT, heights[-1] + missing)
-    return last_row + 1
+    return row
 
 
-def _write_goal(sheet, row, number, texts, widths):
-    """The number and text cells of one goal; returns the row height they need."""
-    number_cell = sheet.cell(row=row, column=2, value=number)
-    _style(number_cell, FONT, NUMBER_ALIGNMENT)
-    for column, text in enumerate(texts, 3):
-        cell = sheet.cell(row=row, column=column)
-        store_text(cell, text)
-        _style(cell, FONT, WRAP)
-    return max(
-        row_height(estimate_lines(text, width))
-        for text, width in zip(texts, widths[2:], strict=True)
+def _write_goal(sheet, first_row, goal: TableGoal, widths, with_results):
+    """The goal's number and text cells, over as many rows as its longest text needs.
+
+    A text that runs on over several rows has borders only around the whole of it, so that it
+    reads as one cell; returns the next free row.
+    """
+    cells = [goal_lines(goal)] + ([result_lines(goal.result)] if with_results else [])
+    pieces = [split_cell(lines, width) for lines, width in zip(cells, widths[2:], strict=True)]
+    count = max(len(column) for column in pieces)
+    for offset in range(count):
+        row = first_row + offset
+        height = 0
+        for column, (texts, width) in enumerate(zip(pieces, widths[2:], strict=True), 3):
+            text = texts[offset] if offset < len(texts) else ""
+            cell = sheet.cell(row=row, column=column)
+            store_text(cell, text)
+            cell.font, cell.alignment = FONT, WRAP
+            cell.border = _part_border(first=offset == 0, last=offset == count - 1)
+            height = max(height, row_height(estimate_lines(text, width)))
+        sheet.row_dimensions[row].height = height
+    number = sheet.cell(row=first_row, column=2, value=goal.number)
+    _style(number, FONT, NUMBER_ALIGNMENT)
+    if count > 1:
+        last_row = first_row + count - 1
+        sheet.merge_cells(start_row=first_row, start_column=2, end_row=last_row, end_column=2)
+    return first_row + count
+
+
+def _part_border(*, first, last):
+    """The border of one row's part of a goal's cell: closed at the goal's first and last rows."""
+    return Border(
+        left=_THIN, right=_THIN, top=_THIN if first else None, bottom=_THIN if last else None
     )
 
 
@@ -302,6 +393,16 @@ def _format_data_sheet(sheet):
         widest = max(display_width(_first_line(cell.value)) for cell in column)
         width = min(DATA_MAX_WIDTH, max(DATA_MIN_WIDTH, widest + CELL_MARGIN))
         sheet.column_dimensions[column[0].column_letter].width = width
+
+
+def _write_policy_sheet(sheet, table):
+    """The year's policy as data: a header, then one principle a row (reports.table.POLICY_COLUMNS)."""
+    for row in policy_rows(table):
+        sheet.append([_data_cell(sheet, value) for value in row])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.column_dimensions["A"].width = 8
+    sheet.column_dimensions["B"].width = 100
 
 
 def _first_line(value):

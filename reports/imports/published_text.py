@@ -170,6 +170,9 @@ def _split_result(cell: str) -> tuple[str, str, str]:
     """(result_done, result_achievement, omitted_reason) of a result cell."""
     paragraphs = _paragraphs(cell)
     text = _join(paragraphs)
+    # Only in this format: a printed table has no other mark of an omitted result than its
+    # wording (the seed's 衛生課: 「※…総括を省略とします」). Every other import path reads an
+    # explicit field instead.
     if text.startswith("※") and "省略" in text:
         return "", "", text
     done, achievement = paragraphs, []
@@ -212,8 +215,22 @@ class _OpenDepartment:
     goals: list[ParsedGoal]
 
     def add(self, goal: ParsedGoal) -> None:
-        if any(existing.number == goal.number for existing in self.goals):
-            message = f"部署「{self.names[0]}」の目標番号{goal.number}が重複しています。"
+        """The department's next goal: numbered 1, 2, 3 … without a gap or a repeat."""
+        name = self.names[0]
+        same = next((existing for existing in self.goals if existing.number == goal.number), None)
+        if same is not None:
+            message = (
+                f"「{name}」の目標番号{goal.number}が{same.line}行目と重複しています。"
+                "目標番号を1から順に付け直してください。"
+            )
+            raise PublishedTableError(goal.line, message)
+        expected = len(self.goals) + 1
+        if goal.number != expected:
+            after = f"目標番号{expected - 1}の次が{goal.number}" if self.goals else f"最初の目標番号が{goal.number}"
+            message = (
+                f"「{name}」の{after}になっています。目標番号{expected}の行が抜けていないか確かめ、"
+                "目標番号を1から順に付け直してください。"
+            )
             raise PublishedTableError(goal.line, message)
         self.goals.append(goal)
 
@@ -224,18 +241,28 @@ class _OpenDepartment:
 
 def _goal_number(raw: str, line: int) -> int:
     text = unicodedata.normalize("NFKC", raw).strip()
+    if not text:
+        message = "目標番号が空です。2列目に目標番号 (1、2、3 …) を入れてください。"
+        raise PublishedTableError(line, message)
     # The length cap keeps int() away from its huge-number guard.
     if not _GOAL_NUMBER.fullmatch(text) or int(text) <= 0:
-        raise PublishedTableError(line, f"目標番号「{raw}」が正の整数ではありません。")
+        message = f"目標番号「{raw}」は数字ではありません。目標番号は1、2、3 …のように数字で入れてください。"
+        raise PublishedTableError(line, message)
     return int(text)
 
 
-def _parse_goal(fields: list[str], line: int) -> ParsedGoal:
+def _parse_goal(fields: list[str], line: int, department: str) -> ParsedGoal:
     """One goal from the number, goal and (optional) result fields."""
+    if not any(_paragraphs(field) for field in fields[1:]):
+        message = (
+            f"「{department}」に目標の行がありません。目標番号・目標・実施結果を入れるか、"
+            "部署名だけのこの行を削除してください。"
+        )
+        raise PublishedTableError(line, message)
     number = _goal_number(fields[1], line)
     paragraphs = _paragraphs(fields[2])
     if not paragraphs:
-        raise PublishedTableError(line, "目標の欄が空です。")
+        raise PublishedTableError(line, f"「{department}」の目標{number}の目標の欄が空です。目標の文を入れてください。")
     categories, text = _take_label(fields[2], paragraphs)
     objective, actions = _split_goal(text)
     done, achievement, omitted = _split_result(fields[3] if len(fields) > 3 else "")
@@ -248,24 +275,85 @@ def _is_structure(stripped: str) -> bool:
     return stripped.startswith(("#", "部署名")) or stripped.strip("|:- \t") in ("", POLICY_TITLE)
 
 
-def _policy_item(stripped: str, line: int) -> str:
+def _policy_item(stripped: str, line: int, policy: list[str]) -> str:
+    """The principle of a policy row, which must be the next in number: ① first, then ② …"""
     found = _POLICY_ROW.fullmatch(stripped)
     if found is None or not found.group(2):
         message = "方針の表の行に①〜④のような番号付きの文がありません。"
         raise PublishedTableError(line, message)
+    number, expected = ord(found.group(1)) - 0x2460 + 1, len(policy) + 1
+    if number < expected:
+        message = f"方針の番号{found.group(1)}が重複しています。方針の番号を①から順に付け直してください。"
+        raise PublishedTableError(line, message)
+    if number > expected:
+        missing = chr(0x2460 + expected - 1)
+        message = (
+            f"方針の番号が{missing}を飛ばして{found.group(1)}になっています。"
+            f"方針{missing}の行が抜けていないか確かめ、番号を①から順に付け直してください。"
+        )
+        raise PublishedTableError(line, message)
     return unicodedata.normalize("NFC", html.unescape(found.group(2)))
 
 
-def _check_width(fields: list[str], line: int, width: int | None) -> None:
-    if len(fields) not in (3, 4):
+def _check_width(lines: list[str], index: int, fields: list[str], width: int | None, previous) -> None:
+    """Refuse a row of the wrong number of columns, saying where a cell holds a line break.
+
+    A line break inside a cell cuts its row in two or more lines: the first is short of columns
+    and the lines after it hold the rest; a break in a row's last cell leaves a short line right
+    after a row that looked complete (`previous`, that row's fields; None after anything else).
+    """
+    line, count = index + 1, len(fields)
+    if count in (3, 4) and width in (None, count):
+        return
+    # A short line after a row is most likely the rest of that row's (long) last cell, unless it
+    # starts like that row (a row typed without its tabs).
+    department = previous[0].strip() if previous else ""
+    rest_of_row = previous and count < width and width + count - 1 in (3, 4)
+    if rest_of_row and not fields[0].strip().startswith(department):
+        raise PublishedTableError(line - 1, _line_break_message(line - 1))
+    if count < (width or 4) and _continues(lines, index, count, (width,) if width else (3, 4)):
+        raise PublishedTableError(line, _line_break_message(line))
+    if count not in (3, 4):
         message = (
-            f"タブ区切りの列が{len(fields)}列あります。"
+            f"タブ区切りの列が{count}列あります。"
             "部署名・目標番号・目標・実施結果の4列（実施結果のない表は3列）にしてください。"
         )
         raise PublishedTableError(line, message)
-    if width is not None and len(fields) != width:
-        message = f"{width}列の行と{len(fields)}列の行が混在しています。"
-        raise PublishedTableError(line, message)
+    message = (
+        f"この行は{count}列ですが、ほかの行は{width}列です。すべての行を"
+        + ("部署名・目標番号・目標・実施結果の4列" if width == 4 else "部署名・目標番号・目標の3列")
+        + "にそろえてください。"
+    )
+    raise PublishedTableError(line, message)
+
+
+def _continues(lines, index, count, wanted) -> bool:
+    """Whether the lines after this short one complete it to a row of a wanted width.
+
+    Not when the next line is a row of the department this line starts with: this line is then
+    a row of its own, typed without its tabs.
+    """
+    following_lines = lines[index + 1 :]
+    next_department = following_lines[0].split("\t", 1)[0].strip() if following_lines else ""
+    if next_department and "\t" in following_lines[0] and lines[index].strip().startswith(next_department):
+        return False
+    for following in following_lines:
+        stripped = following.strip()
+        if _is_structure(stripped) or stripped.startswith("|"):
+            return False
+        count += following.count("\t")
+        if count in wanted:
+            return True
+        if count > max(wanted):
+            return False
+    return False
+
+
+def _line_break_message(line: int) -> str:
+    return (
+        f"セルの中で改行しています ({line}行目の行が{line + 1}行目に続いています)。"
+        "1つの目標は1行に収まるよう、セルの中の改行を取り除いてください (段落は <p>…</p> で区切ります)。"
+    )
 
 
 # --- entry point ------------------------------------------------------------
@@ -277,28 +365,43 @@ def parse_published_table(text: str) -> ParsedTable:
     policy: list[str] = []
     departments: list[_OpenDepartment] = []
     width: int | None = None
-    for number, raw in enumerate(lines, start=1):
-        line = raw.removesuffix("\r")
+    previous = None  # the fields of the row on the line before, if that line was a row
+    for index, raw in enumerate(lines):
+        number, line = index + 1, raw.removesuffix("\r")
         stripped = line.strip()
         if _is_structure(stripped):
+            previous = None
             continue
         if stripped.startswith("|"):
-            policy.append(_policy_item(stripped, number))
+            policy.append(_policy_item(stripped, number, policy))
+            previous = None
             continue
         fields = line.split("\t")
-        _check_width(fields, number, width)
+        _check_width(lines, index, fields, width, previous)
         width = len(fields)
         _add_row(departments, fields, number)
+        previous = fields
     return _finish(policy, departments, width, lines)
 
 
 def _add_row(departments: list[_OpenDepartment], fields: list[str], line: int) -> None:
-    """Append the row's goal, opening a department when the name changes."""
+    """Append the row's goal, opening a department when the name changes.
+
+    A department's rows stand together: its name again after another department's rows is
+    refused, since the table prints each department once.
+    """
     names = _department_names(fields[0])
     if not names[0]:
-        raise PublishedTableError(line, "部署名が空です。")
-    goal = _parse_goal(fields, line)
+        raise PublishedTableError(line, "部署名が空です。1列目に部署名を入れてください。")
+    goal = _parse_goal(fields, line, names[0])
     if not departments or departments[-1].names[0] != names[0]:
+        earlier = next((d for d in departments if d.names[0] == names[0]), None)
+        if earlier is not None:
+            message = (
+                f"「{names[0]}」の行が{earlier.line}行目からの行と離れていて、間に「{departments[-1].names[0]}」の行があります。"
+                "同じ部署の行は続けて並べてください。"
+            )
+            raise PublishedTableError(line, message)
         departments.append(_OpenDepartment(names, line, []))
     departments[-1].add(goal)
 

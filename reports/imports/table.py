@@ -4,6 +4,10 @@ The layout is the one reports.table.DATA_COLUMNS describes and the CSV/XLSX expo
 so a table that was exported can be edited and imported back. The import is all or nothing:
 every problem in the file is collected with its row (as a spreadsheet numbers it, the header
 being row 1) and its column, and if there is any, nothing is written.
+
+The year's policy comes with the rows where the file has it (the Excel file's sheet 方針) or is
+given beside a CSV (reports.imports.policy). A file written before the 省略の理由 column existed is
+still read: its results are all taken as written, none as omitted.
 """
 
 import csv
@@ -12,7 +16,6 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
@@ -37,14 +40,17 @@ from goals.services import (
     GoalsError,
     ResultData,
     SheetData,
+    fiscal_year_add_policy,
     fiscal_year_get_or_create,
-    sheet_write_approved,
+    sheet_write_imported,
 )
+from goals.validators import has_control_characters
 from goals.wareki import fiscal_year_label
 from reports.exporters.spreadsheet import restore_formula
 from reports.exporters.xlsx import DATA_SHEET
+from reports.imports.policy import POLICY_SHEET, policy_from_sheet, policy_from_text
 from reports.imports.published import TableImportError
-from reports.table import DATA_COLUMNS, TAG_SEPARATOR
+from reports.table import DATA_COLUMNS, OPTIONAL_DATA_COLUMNS, TAG_SEPARATOR
 
 __all__ = ["Problem", "TableImportError", "TableImportSummary", "import_table", "read_table_file"]
 
@@ -63,6 +69,7 @@ COLUMN_NAMES = tuple(column.name for column in DATA_COLUMNS)
     DONE,
     RATING,
     ACHIEVEMENT,
+    OMITTED_REASON,
 ) = COLUMN_NAMES
 
 IMPORT_COMMENT = "データ (CSV/Excel) から取込"
@@ -70,8 +77,6 @@ MAX_CATEGORY_NAME = Category._meta.get_field("name").max_length
 MAX_DEPARTMENT_CODE = Department._meta.get_field("code").max_length
 MAX_DEPARTMENT_NAME = Department._meta.get_field("name").max_length
 
-# The same characters goals.validators refuses: invisible, and they break printing and XML.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -80,9 +85,16 @@ class Problem:
     row: int  # as a spreadsheet shows it: the header is row 1
     column: str  # a DATA_COLUMNS name, or "" for the file as a whole
     message: str
+    sheet: str = ""  # where the row is not the データ rows': the sheet 方針, or the policy text
+
+    @property
+    def place(self):
+        """シート「方針」3行目, 3行目, or ファイル"""
+        row = f"{self.row}行目" if self.row else ("" if self.sheet else "ファイル")
+        return f"{self.sheet}{row}"
 
     def __str__(self):
-        where = f"{self.row}行目" if self.row else "ファイル"
+        where = self.place
         return (
             f"{where}「{self.column}」: {self.message}"
             if self.column
@@ -110,6 +122,7 @@ class TableImportSummary:
     sheets_unchanged: int = 0
     goals_imported: int = 0
     dry_run: bool = False
+    policy: tuple = ()  # the principles the year gets; () when it keeps its own or has none
 
 
 # --- reading the file -------------------------------------------------------------------------
@@ -121,13 +134,18 @@ class RawRow:
     values: dict  # column name -> str, int, float or None as the file gave it
 
 
-def read_table_file(path: Path) -> list[RawRow]:
-    """The data rows of a .csv or .xlsx file, keyed by column name; the header is checked."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        records, restore = _read_csv(path), True
-    elif suffix == ".xlsx":
-        records, restore = _read_xlsx(path), False
+def read_table_file(file, *, kind: str) -> list[RawRow]:
+    """The data rows of a file, keyed by column name; the header is checked.
+
+    `file` is the file's bytes or a binary file object; `kind` is its format, "csv" or "xlsx"
+    (as reports.imports.uploads.read_upload tells it, or a file name's suffix).
+    """
+    if isinstance(file, bytes | bytearray | memoryview):
+        file = io.BytesIO(file)
+    if kind == "csv":
+        records, restore = _read_csv(file), True
+    elif kind == "xlsx":
+        records, restore = _read_xlsx(file), False
     else:
         raise TableFileError(
             [Problem(0, "", "CSV (.csv) か Excel (.xlsx) のファイルを指定してください。")]
@@ -154,9 +172,9 @@ def read_table_file(path: Path) -> list[RawRow]:
     return rows
 
 
-def _read_csv(path):
+def _read_csv(file):
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = file.read().decode("utf-8-sig")
     except OSError as error:
         raise TableFileError([Problem(0, "", f"ファイルを読めません: {error}")]) from error
     except UnicodeDecodeError as error:
@@ -183,13 +201,13 @@ def _read_csv(path):
     return records()
 
 
-def _read_xlsx(path):
+def _read_xlsx(file):
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         # data_only: a formula is never evaluated here, only the value Excel saved with it is read.
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(file, read_only=True, data_only=True)
     except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
         raise TableFileError(
             [Problem(0, "", f"Excel ファイル (.xlsx) として読めません: {error}")]
@@ -230,7 +248,11 @@ def _check_header(header) -> list:
         elif name in seen:
             problems.append(Problem(1, name, "同じ列が2回以上あります。"))
         seen.add(name)
-    problems += [Problem(1, name, "列がありません。") for name in COLUMN_NAMES if name not in seen]
+    problems += [
+        Problem(1, name, "列がありません。")
+        for name in COLUMN_NAMES
+        if name not in seen and name not in OPTIONAL_DATA_COLUMNS
+    ]
     if problems:
         raise TableFileError(problems)
     return names
@@ -288,8 +310,8 @@ class _Checker:
             else set()
         )
 
-    def problem(self, row, column, message):
-        self.problems.append(Problem(row, column, message))
+    def problem(self, row, column, message, sheet=""):
+        self.problems.append(Problem(row, column, message, sheet))
 
     def check(self, rows: list[RawRow]):
         if not rows:
@@ -342,13 +364,13 @@ class _Checker:
     def check_year(self, n, values):
         year = self.integer(n, values, YEAR)
         if year is not None and year != self.year:
-            self.problem(n, YEAR, f"年度が --year と違います ({year} ≠ {self.year})。")
+            self.problem(n, YEAR, f"年度が取込先の年度と違います ({year} ≠ {self.year})。")
         label = self.text(n, values, YEAR_LABEL, strip=True, limit=None)
         if label and label != fiscal_year_label(self.year):
             self.problem(
                 n,
                 YEAR_LABEL,
-                f"年度(和暦)が --year と合いません ({label}。{fiscal_year_label(self.year)} のはずです)。",
+                f"年度(和暦)が取込先の年度と合いません ({label}。{fiscal_year_label(self.year)} のはずです)。",
             )
 
     def check_department(self, n, values) -> _Department | None:
@@ -360,14 +382,19 @@ class _Checker:
             return None
         department = self.departments.get(code)
         if department is not None:
-            if department.existing is None and name and name != department.name:
-                self.problem(
-                    n,
-                    DEPARTMENT_NAME,
-                    f"部署コード {code} の部署名が {department.first_row}行目と違います。",
-                )
+            if name and name != department.name:
+                self._name_differs(n, department, name)
+                return None
             return department
         existing = self.existing_departments.get(code)
+        if existing is not None and name and name != existing.name:
+            self.problem(
+                n,
+                DEPARTMENT_NAME,
+                f"部署コード {code} の部署は「{existing.name}」という名前で登録されています (この行は「{name}」)。"
+                "登録されている部署名にするか、部署名を空欄にしてください。部署名を変えるときは、先に部署の設定で変更してください。",
+            )
+            return None
         if existing is None:
             if not name:
                 self.problem(
@@ -397,6 +424,21 @@ class _Checker:
         )
         self.departments[code] = department
         return department
+
+    def _name_differs(self, n, department, name):
+        if department.existing is not None:
+            self.problem(
+                n,
+                DEPARTMENT_NAME,
+                f"部署コード {department.code} の部署は「{department.name}」という名前で登録されています (この行は「{name}」)。"
+                "登録されている部署名にするか、部署名を空欄にしてください。",
+            )
+        else:
+            self.problem(
+                n,
+                DEPARTMENT_NAME,
+                f"部署コード {department.code} の部署名が {department.first_row}行目 (「{department.name}」) と違います。",
+            )
 
     def check_number(self, n, values):
         number = self.integer(n, values, GOAL_NUMBER)
@@ -429,7 +471,7 @@ class _Checker:
             self.problem(
                 n,
                 CATEGORIES,
-                f"区分「{listed}」は {self.office} の区分にありません (新しい区分を作るには --create-tags を指定してください)。",
+                f"区分「{listed}」は {self.office} の区分にありません (取込時に「区役所の区分にない区分を、新しい区分として作成する」を指定すると作成できます)。",
             )
             return None
         too_long = [name for name in unknown if len(name) > MAX_CATEGORY_NAME]
@@ -443,11 +485,16 @@ class _Checker:
         return tuple(names)
 
     def check_result(self, n, values):
-        """(ResultData, whether the row has any result); (None, False) when a value is wrong."""
-        done = self.text(n, values, DONE, limit=None)
+        """(ResultData, whether the row has any result); (None, False) when a value is wrong.
+
+        A result is omitted only where the 省略の理由 column says so, never because of what its
+        text says: 「※詳細は省略しますが、…」 is a result like any other.
+        """
+        done = self.text(n, values, DONE, limit=MAX_DONE)
         achievement = self.text(n, values, ACHIEVEMENT, limit=MAX_ACHIEVEMENT)
         rating = self.text(n, values, RATING, strip=True, limit=None)
-        if done is None or achievement is None or rating is None:
+        omitted = self.text(n, values, OMITTED_REASON, strip=True, limit=MAX_OMITTED_REASON)
+        if done is None or achievement is None or rating is None or omitted is None:
             return None, False
         if rating and rating not in self.ratings:
             if self.ratings:
@@ -464,27 +511,18 @@ class _Checker:
                     f"この年度には達成度評価の段階がないため、「{rating}」は取り込めません。",
                 )
             return None, False
-        omitted = ""
-        # The rule of the published tables: a result that starts with ※ and says 省略 is the
-        # printed reason the result was left out, not a result.
-        if done.startswith("※") and "省略" in done and not achievement:
-            omitted, done = done, ""
-            if len(omitted) > MAX_OMITTED_REASON:
-                self.problem(
-                    n,
-                    DONE,
-                    f"省略の理由は{MAX_OMITTED_REASON}文字以内にしてください (現在 {len(omitted)} 文字)。",
-                )
-                return None, False
-        elif len(done) > MAX_DONE:
+        if omitted and (done.strip() or achievement.strip() or rating):
             self.problem(
-                n, DONE, f"{DONE}は{MAX_DONE}文字以内にしてください (現在 {len(done)} 文字)。"
+                n,
+                OMITTED_REASON,
+                "省略の理由がある目標は総括を省略したものとして公表します。"
+                "実施結果・達成度評価・目標の達成度を空欄にするか、省略の理由を空欄にしてください。",
             )
             return None, False
-        result = ResultData(
-            done=done, achievement=achievement, rating=rating or None, omitted_reason=omitted
-        )
-        return result, bool(done or achievement or rating or omitted)
+        if omitted:
+            return ResultData(omitted_reason=omitted), True
+        result = ResultData(done=done, achievement=achievement, rating=rating or None)
+        return result, bool(done or achievement or rating)
 
     # values
 
@@ -508,7 +546,7 @@ class _Checker:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         if strip:
             text = text.strip()
-        if _CONTROL.search(text):
+        if has_control_characters(text):
             self.problem(
                 n, column, "制御文字 (目に見えない特殊な文字) が含まれています。削除してください。"
             )
@@ -540,9 +578,9 @@ class _Checker:
 
 
 def _problem_order(problem: Problem):
-    """By row, then left to right as the columns stand in the layout."""
+    """By row, then left to right as the columns stand in the layout; the policy's last."""
     column = COLUMN_NAMES.index(problem.column) if problem.column in COLUMN_NAMES else -1
-    return problem.row, column
+    return bool(problem.sheet), problem.row, column
 
 
 def _municipality_code(value):
@@ -587,17 +625,32 @@ def _check_existing_sheets(checker: _Checker, departments, fiscal_year):
 
 
 def import_table(
-    *, path: Path, office: Office, year: int, dry_run=False, create_tags=False, by=None
+    *,
+    file,
+    kind: str,
+    office: Office,
+    year: int,
+    dry_run=False,
+    create_tags=False,
+    policy: str | None = None,
+    by=None,
 ) -> TableImportSummary:
-    """Check the whole file and, when nothing is wrong, store it as the year's approved sheets.
+    """Check the whole file and, when nothing is wrong, store it as the year's sheets: approved in a
+    closed year, submitted for review on the departments' behalf in an open one (sheet_write_imported).
 
-    Raises TableImportError listing every problem; then nothing has been written.
+    `file` and `kind` are read_table_file's. `policy` is the year's 区役所サービス向上方針 as text,
+    one principle a line; without it, an Excel file's sheet 方針 gives it. A year that has a
+    policy keeps it (a different one is refused); one without gets this one. Raises
+    TableImportError listing every problem; then nothing has been written.
     """
-    rows = read_table_file(path)
+    data = file if isinstance(file, bytes | bytearray | memoryview) else file.read()
+    rows = read_table_file(data, kind=kind)
     fiscal_year = FiscalYear.objects.filter(office=office, year=year).first()
     checker = _Checker(office=office, year=year, fiscal_year=fiscal_year, create_tags=create_tags)
+    principles = _read_policy(checker, data, kind, policy)
     departments = checker.check(rows)
     _check_existing_sheets(checker, departments, fiscal_year)
+    new_policy = _policy_to_add(checker, fiscal_year, principles)
     if checker.problems:
         raise TableFileError(sorted(checker.problems, key=_problem_order))
     summary = TableImportSummary(
@@ -606,18 +659,65 @@ def import_table(
         departments_created=sum(d.existing is None for d in departments.values()),
         sheets_unchanged=sum(d.unchanged for d in departments.values()),
         dry_run=dry_run,
+        policy=new_policy,
     )
     to_write = [d for d in departments.values() if not d.unchanged]
     summary.sheets_imported = len(to_write)
     summary.goals_imported = sum(len(d.goals) for d in to_write)
     if not dry_run:
-        _write(office, year, to_write, by)
+        _write(office, year, to_write, new_policy, by)
     return summary
 
 
+POLICY_TEXT = "方針の入力"
+
+
+def _read_policy(checker, data, kind, policy):
+    """The principles the import brings: the given text's, else the workbook's sheet 方針 (or None)."""
+    if policy is not None and policy.strip():
+        return policy_from_text(
+            policy, lambda row, column, message: checker.problem(row, column, message, sheet=POLICY_TEXT)
+        )
+    if kind != "xlsx":
+        return None
+    from openpyxl import load_workbook
+
+    # The file opened as the データ sheet was: a workbook that could not be read has failed there.
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    sheet = f"シート「{POLICY_SHEET}」"
+    try:
+        return policy_from_sheet(
+            workbook, lambda row, column, message: checker.problem(row, column, message, sheet=sheet)
+        )
+    except (ValueError, TypeError, KeyError, IndexError, SyntaxError) as error:
+        checker.problem(0, "", f"Excel ファイル (.xlsx) として読めません: {error}", sheet=sheet)
+        return None
+    finally:
+        workbook.close()
+
+
+def _policy_to_add(checker, fiscal_year, principles) -> tuple:
+    """The principles to store: those brought, for a year that has none yet; a different one is refused."""
+    if not principles:
+        return ()
+    existing = list(fiscal_year.principles.order_by("number").values_list("text", flat=True)) if fiscal_year else []
+    if not existing:
+        return tuple(principles)
+    if existing != list(principles):
+        checker.problem(
+            0,
+            "",
+            f"{fiscal_year.full_label}には区役所サービス向上方針が登録済みで、取り込む方針と内容が違います。"
+            "登録済みの方針のままにするには、方針を入れずに取り込んでください。",
+        )
+    return ()
+
+
 @transaction.atomic
-def _write(office, year, departments, by):
-    fiscal_year, _ = fiscal_year_get_or_create(office=office, year=year)
+def _write(office, year, departments, policy, by):
+    fiscal_year, created = fiscal_year_get_or_create(office=office, year=year, principles=policy)
+    if policy and not created:
+        fiscal_year_add_policy(fiscal_year=fiscal_year, principles=policy)
     last = Department.objects.filter(office=office).aggregate(last=Max("sort_order"))["last"] or 0
     for department in departments:
         try:
@@ -631,7 +731,7 @@ def _write(office, year, departments, by):
             else:
                 record = department.existing
             sheet, _ = GoalSheet.objects.get_or_create(department=record, fiscal_year=fiscal_year)
-            sheet_write_approved(
+            sheet_write_imported(
                 sheet=sheet,
                 data=department.data(),
                 has_results=department.has_results,

@@ -14,7 +14,6 @@ password is empty), so everything read back is checked again here and by the ser
 """
 
 import io
-import zipfile
 from dataclasses import dataclass
 
 from openpyxl import Workbook, load_workbook
@@ -29,19 +28,18 @@ from goals.models import (
     MAX_DONE,
     MAX_OBJECTIVE,
     MAX_OMITTED_REASON,
-    SheetStatus,
+    Phase,
 )
+from goals.rules import writing_phase
 from goals.selectors import sheet_goals
 from goals.services import GoalInput, ResultInput
-from goals.validators import _CONTROL, normalise_text
+from goals.validators import has_control_characters, normalise_text
 from reports.exporters.xlsx import store_text
+from reports.imports.uploads import UploadRejected, read_upload
 
 INSTRUCTIONS_SHEET = "記入方法"
 ENTRY_SHEET = "記入"
 LISTS_SHEET = "選択肢"
-
-PLAN, RESULT = "plan", "result"
-PHASE_LABELS = {PLAN: "目標設定", RESULT: "実績報告"}
 
 # Header cells of the 「記入」 sheet (label in column A, value in column B).
 TITLE_CELL = "A1"
@@ -55,8 +53,6 @@ HEADER_ROW = 9
 FIRST_GOAL_ROW = HEADER_ROW + 1
 
 MAX_TAG_COLUMNS = 3
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 
 GREY = PatternFill("solid", fgColor="D9D9D9")
 INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
@@ -77,19 +73,13 @@ class Column:
     editable: bool = True
 
 
-class EntryUploadRejected(Exception):
-    """The uploaded file is not an acceptable workbook; the message is Japanese."""
-
-
-def entry_phase(sheet) -> str:
-    """RESULT once the goals are approved and 実績報告 is open; PLAN before that."""
-    if sheet.plan_status == SheetStatus.APPROVED and sheet.fiscal_year.result_open:
-        return RESULT
-    return PLAN
+def entry_phase(sheet) -> Phase:
+    """The phase the workbook is for: the one the department writes now (goals.rules)."""
+    return writing_phase(sheet)
 
 
 def _columns(phase, tag_count):
-    plan_editable = phase == PLAN
+    plan_editable = phase == Phase.PLAN
     columns = [Column("number", "目標番号", width=8, editable=False)]
     columns += [
         Column(f"tag{i}", f"区分{i}", width=14, editable=plan_editable)
@@ -99,7 +89,7 @@ def _columns(phase, tag_count):
         Column("objective", "目標", MAX_OBJECTIVE, 45, plan_editable),
         Column("actions", "具体的な取組内容", MAX_ACTIONS, 50, plan_editable),
     ]
-    if phase == RESULT:
+    if phase == Phase.RESULT:
         columns += [
             Column("done", "実施結果", MAX_DONE, 55),
             Column("rating", "達成度評価", width=14),
@@ -111,7 +101,7 @@ def _columns(phase, tag_count):
 
 def _tag_count(fiscal_year, goals):
     available = fiscal_year.categories.count()
-    used = max((len(goal.categories.all()) for goal in goals), default=0)
+    used = max((len(goal.ordered_categories()) for goal in goals), default=0)
     return max(1, min(MAX_TAG_COLUMNS, available), used)
 
 
@@ -137,7 +127,7 @@ def build_entry_workbook(sheet) -> bytes:
 
     workbook = Workbook()
     workbook.properties.title = (
-        f"{sheet.department.name} {fiscal_year.label} {PHASE_LABELS[phase]} 記入用"
+        f"{sheet.department.name} {fiscal_year.label} {phase.label} 記入用"
     )
     instructions = workbook.active
     instructions.title = INSTRUCTIONS_SHEET
@@ -155,14 +145,14 @@ def build_entry_workbook(sheet) -> bytes:
 def _write_instructions(ws, sheet, phase, columns, categories, ratings):
     fiscal_year = sheet.fiscal_year
     lines = [
-        f"{fiscal_year.office.name} {fiscal_year.full_label} 区役所サービス向上目標 {PHASE_LABELS[phase]} 記入用ファイル",
+        f"{fiscal_year.office.name} {fiscal_year.full_label} 区役所サービス向上目標 {phase.label} 記入用ファイル",
         "",
         f"部署: {sheet.department.name} (部署コード {sheet.department.code})",
         "",
         "■ 記入のしかた",
         "1. 「記入」シートの白いセルに入力してください。灰色のセルは変更しないでください。",
     ]
-    if phase == PLAN:
+    if phase == Phase.PLAN:
         lines += [
             f"2. 目標は{fiscal_year.max_goals}件まで、1行に1件ずつ入力します。使わない行は空欄のままにしてください。",
             "   既にある目標の行を空欄にすると、その目標は削除されます。",
@@ -216,13 +206,13 @@ def _write_lists(ws, categories, ratings):
 
 def _write_entry(ws, sheet, phase, columns, goals, categories, ratings):
     fiscal_year = sheet.fiscal_year
-    ws[TITLE_CELL] = f"{fiscal_year.full_label} 区役所サービス向上目標 {PHASE_LABELS[phase]}"
+    ws[TITLE_CELL] = f"{fiscal_year.full_label} 区役所サービス向上目標 {phase.label}"
     ws[TITLE_CELL].font = TITLE_FONT
     header = [
         ("部署名", DEPARTMENT_CELL, sheet.department.name),
         ("部署コード", CODE_CELL, sheet.department.code),
         ("年度", YEAR_CELL, fiscal_year.year),
-        ("段階", PHASE_CELL, PHASE_LABELS[phase]),
+        ("段階", PHASE_CELL, phase.label),
         ("版 (変更しないでください)", VERSION_CELL, sheet.version),
     ]
     for label, ref, value in header:
@@ -256,7 +246,7 @@ def _write_entry(ws, sheet, phase, columns, goals, categories, ratings):
         ws.column_dimensions[get_column_letter(index)].width = column.width
 
     by_number = {goal.number: goal for goal in goals}
-    if phase == PLAN:
+    if phase == Phase.PLAN:
         numbers = sorted(set(range(1, fiscal_year.max_goals + 1)) | set(by_number))
     else:
         numbers = sorted(by_number)
@@ -287,7 +277,7 @@ def _goal_values(goal):
     if goal is None:
         return {}
     values = {"objective": goal.objective, "actions": goal.actions}
-    for i, category in enumerate(goal.categories.all(), start=1):
+    for i, category in enumerate(goal.ordered_categories(), start=1):
         values[f"tag{i}"] = category.name
     result = getattr(goal, "result", None)
     if result is not None:
@@ -340,56 +330,6 @@ def _add_validations(ws, columns, categories, ratings, last_row):
         ws.add_data_validation(validation)
 
 
-# --- upload checks -----------------------------------------------------------------------------
-
-
-def check_upload(uploaded_file) -> bytes:
-    """The uploaded workbook's bytes, or EntryUploadRejected (using reports.imports.uploads when present)."""
-    try:
-        from reports.imports.uploads import UploadRejected, read_upload
-    except ImportError:
-        return _check_upload_minimal(uploaded_file)
-    try:
-        _kind, data = read_upload(uploaded_file, allowed={"xlsx"})
-    except UploadRejected as error:
-        raise EntryUploadRejected(str(error)) from error
-    return data
-
-
-def _check_upload_minimal(uploaded_file) -> bytes:
-    if uploaded_file is None:
-        raise EntryUploadRejected("ファイルを選んでください。")
-    if uploaded_file.size is not None and uploaded_file.size > MAX_UPLOAD_BYTES:
-        raise EntryUploadRejected("ファイルが大きすぎます (5MBまで)。")
-    data = uploaded_file.read(MAX_UPLOAD_BYTES + 1)
-    check_workbook_bytes(data)
-    return data
-
-
-def check_workbook_bytes(data: bytes) -> None:
-    """Size, zip signature, no macros and no zip bomb; EntryUploadRejected otherwise."""
-    if not data:
-        raise EntryUploadRejected("ファイルが空です。")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise EntryUploadRejected("ファイルが大きすぎます (5MBまで)。")
-    if not data.startswith(b"PK\x03\x04"):
-        raise EntryUploadRejected("Excelファイル (.xlsx) ではありません。")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-    except zipfile.BadZipFile as error:
-        raise EntryUploadRejected("Excelファイル (.xlsx) として読み込めませんでした。") from error
-    names = {info.filename.lower() for info in infos}
-    if "xl/vbaproject.bin" in names:
-        raise EntryUploadRejected(
-            "マクロを含むファイルは取り込めません。.xlsx 形式で保存し直してください。"
-        )
-    if "xl/workbook.xml" not in names:
-        raise EntryUploadRejected("Excelファイル (.xlsx) ではありません。")
-    if sum(info.file_size for info in infos) > MAX_UNCOMPRESSED_BYTES:
-        raise EntryUploadRejected("ファイルの内容が大きすぎます。")
-
-
 # --- reading -----------------------------------------------------------------------------------
 
 
@@ -408,14 +348,14 @@ def read_entry_workbook(data: bytes, sheet):
     """
     problems = []
     try:
-        check_workbook_bytes(data)
+        read_upload(io.BytesIO(data), allowed={"xlsx"})  # checked again before openpyxl reads it
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             # Rows are parsed lazily: a broken cell raises while they are read, not on loading.
             rows = _cells(workbook[ENTRY_SHEET]) if ENTRY_SHEET in workbook.sheetnames else None
         finally:
             workbook.close()
-    except EntryUploadRejected as error:
+    except UploadRejected as error:
         return [], None, [("", str(error))]
     except Exception:  # noqa: BLE001 - any broken file is the person's problem to fix, not a 500
         return (
@@ -447,7 +387,7 @@ def read_entry_workbook(data: bytes, sheet):
             )
         )
         return [], version, problems
-    if phase == RESULT and "done" not in keys.values():
+    if phase == Phase.RESULT and "done" not in keys.values():
         problems.append(
             (
                 "",
@@ -455,7 +395,7 @@ def read_entry_workbook(data: bytes, sheet):
             )
         )
         return [], version, problems
-    if phase == PLAN and "done" in keys.values():
+    if phase == Phase.PLAN and "done" in keys.values():
         problems.append(
             (
                 "",
@@ -465,7 +405,7 @@ def read_entry_workbook(data: bytes, sheet):
         return [], version, problems
 
     goal_rows = [row for row in sorted(rows) if row >= FIRST_GOAL_ROW]
-    if phase == PLAN:
+    if phase == Phase.PLAN:
         inputs = _read_plan(rows, goal_rows, keys, sheet, problems)
     else:
         inputs = _read_results(rows, goal_rows, keys, sheet, problems)
@@ -555,7 +495,7 @@ def _row_values(rows, row, keys, problems, wanted):
             continue
         text = _text(rows.get(row, {}).get(column))
         ref = f"{ENTRY_SHEET}!{get_column_letter(column)}{row}"
-        if _CONTROL.search(text):
+        if has_control_characters(text):
             problems.append(
                 (ref, "制御文字 (目に見えない特殊な文字) が含まれています。削除してください。")
             )

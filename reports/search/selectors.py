@@ -16,7 +16,6 @@ from django.db.models import (
     F,
     Min,
     OuterRef,
-    Prefetch,
     Q,
     TextField,
     Value,
@@ -26,6 +25,7 @@ from django.urls import reverse
 
 from departments.models import Role
 from goals.models import Category, FiscalYear, Goal, SheetStatus
+from goals.selectors import goal_tags
 from goals.wareki import fiscal_year_full_label
 from reports.models import Publication, PublicationKind, PublicationStatus, PublishedGoal
 from reports.search.terms import Snippet, all_terms_q, contains_q, snippet, tag_q
@@ -318,11 +318,10 @@ def search_staff_goals(scope: StaffScope, *, terms=(), year=None, category="", d
         goals = goals.filter(Exists(Category.objects.filter(name=category, goals=OuterRef("pk"))))
     if department:
         goals = goals.filter(contains_q(("sheet__department__name",), department))
-    tags = Category.objects.order_by("sort_order", "name")
     return (
         goals.annotate(result_visible=ExpressionWrapper(results_q, output_field=BooleanField()))
         .select_related("sheet__department", "sheet__fiscal_year__office", "result__rating")
-        .prefetch_related(Prefetch("categories", queryset=tags))
+        .prefetch_related(goal_tags())
         .order_by(
             "-sheet__fiscal_year__year",
             "sheet__fiscal_year__office__municipality_code",
@@ -367,7 +366,7 @@ def _staff_hit(goal, pattern) -> StaffHit:
     )
     return StaffHit(
         goal=goal,
-        categories=[c.name for c in goal.categories.all()],
+        categories=[c.name for c in goal.ordered_categories()],
         plan_status=sheet.get_plan_status_display(),
         result_status=sheet.get_result_status_display(),
         snippet=snippet(_live_texts(goal), pattern),

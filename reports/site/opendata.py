@@ -10,18 +10,11 @@ from itertools import groupby, islice
 
 from django.db.models.fields.json import KT
 
+from goals.printed import TableDepartment, TableGoal, TableResult
 from reports.exporters.csv import CsvExporter
 from reports.models import Publication, PublicationKind, PublishedGoal
 from reports.selectors import current_publications
-from reports.table import (
-    DATA_COLUMNS,
-    TAG_SEPARATOR,
-    PublicTable,
-    TableDepartment,
-    TableGoal,
-    TableResult,
-    data_rows,
-)
+from reports.table import DATA_COLUMNS, TAG_SEPARATOR, PublicTable, data_rows
 
 # Part of the ETag: raise it when the file's layout changes, so caches fetch the new layout.
 LAYOUT_REVISION = "1"

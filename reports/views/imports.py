@@ -11,9 +11,7 @@ writing anything; the preview keeps the bytes as a PendingUpload whose random to
 form posts back, and 確定 re-runs the import for real, in one transaction, all or nothing.
 """
 
-import tempfile
 from collections import Counter
-from pathlib import Path
 
 from django import forms
 from django.contrib import messages
@@ -27,11 +25,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from departments.models import Department, Office
 from departments.permissions import require
 from goals.models import FiscalYear
+from goals.rules import takes_entries
 from goals.wareki import fiscal_year_label
 from reports.imports.published import TableImportError, import_published_table
-from reports.imports.table import DEPARTMENT_CODE, DEPARTMENT_NAME, import_table, read_table_file
-from reports.models import PendingUploadFlavor
 from reports.imports.published_text import PublishedTableError, parse_published_table
+from reports.imports.table import DEPARTMENT_CODE, DEPARTMENT_NAME, import_table, read_table_file
 from reports.imports.uploads import (
     PendingUploadError,
     UploadRejected,
@@ -39,23 +37,26 @@ from reports.imports.uploads import (
     pending_upload_take,
     read_upload,
 )
+from reports.models import PendingUploadFlavor
 
-# Where these pages kept uploads before PendingUpload; removed from a session when seen.
-LEGACY_SESSION_KEY = "reports_import_pending"
 TABLE, PUBLISHED = PendingUploadFlavor.DATA_TABLE, PendingUploadFlavor.PUBLISHED_TEXT
 MIN_YEAR, MAX_YEAR = 1989, 2200
-
-# The command-line wording of the importer, as the page says it.
-_WORDING = (
-    ("--create-tags を指定してください", "「新しい区分を作成する」にチェックを入れてください"),
-    ("--year", "取込先の年度"),
-)
 
 
 class TableUploadForm(forms.Form):
     file = forms.FileField(label="ファイル (CSV または Excel)", required=False)
     create_tags = forms.BooleanField(
         label="区役所の区分にない区分を、新しい区分として作成する", required=False
+    )
+    policy = forms.CharField(
+        label="区役所サービス向上方針 (CSV のとき)",
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=(
+            "CSV には方針が入らないため、年度にまだ方針がなければここに1行に1項目ずつ入力します (①などの番号は不要)。"
+            "Excel ファイルはシート「方針」から読むので、入力は不要です。"
+        ),
     )
 
 
@@ -76,18 +77,20 @@ def _office(request, office, year):
 
 
 def _context(office, year, **extra):
+    fiscal_year = FiscalYear.objects.filter(office=office, year=year).first()
     return {
         "office": office,
         "year": year,
         "year_label": fiscal_year_label(year),
-        "fiscal_year": FiscalYear.objects.filter(office=office, year=year).first(),
+        "fiscal_year": fiscal_year,
+        # a year being worked on gets the sheets submitted for review, not approved
+        "for_review": fiscal_year is not None and takes_entries(fiscal_year),
         **extra,
     }
 
 
 def _keep(request, flavor, *, office, year, data, name, **options):
     """Keep the bytes for 確定 (one pending upload per person and kind of import); the token."""
-    request.session.pop(LEGACY_SESSION_KEY, None)
     pending = pending_upload_keep(
         owner=request.user,
         flavor=flavor,
@@ -122,15 +125,19 @@ def _dashboard_url(office, year):
 # --- the データ layout (CSV / Excel) ---------------------------------------------------------------
 
 
-def _run_table(office, year, kind, data, *, dry_run, create_tags, by=None):
-    """import_table on the bytes (in a temporary file, as it reads a path); (summary, rows)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload.{kind}"
-        path.write_bytes(data)
-        summary = import_table(
-            path=path, office=office, year=year, dry_run=dry_run, create_tags=create_tags, by=by
-        )
-        rows = read_table_file(path) if dry_run else None
+def _run_table(office, year, kind, data, *, dry_run, create_tags, policy="", by=None):
+    """import_table on the bytes; (summary, the file's rows for a dry run's preview)."""
+    summary = import_table(
+        file=data,
+        kind=kind,
+        office=office,
+        year=year,
+        dry_run=dry_run,
+        create_tags=create_tags,
+        policy=policy or None,
+        by=by,
+    )
+    rows = read_table_file(data, kind=kind) if dry_run else None
     return summary, rows
 
 
@@ -153,19 +160,14 @@ def _problems(error):
     problems = getattr(error, "problems", None)
     if problems is None:
         return [{"row": "", "column": "", "message": str(error)}]
-    result = []
-    for problem in problems:
-        message = problem.message
-        for old, new in _WORDING:
-            message = message.replace(old, new)
-        result.append(
-            {
-                "row": f"{problem.row}行目" if problem.row else "ファイル全体",
-                "column": problem.column,
-                "message": message,
-            }
-        )
-    return result
+    return [
+        {
+            "row": problem.place if problem.row or problem.sheet else "ファイル全体",
+            "column": problem.column,
+            "message": problem.message,
+        }
+        for problem in problems
+    ]
 
 
 @login_required
@@ -181,6 +183,10 @@ def table_upload(request, office, year):
     context = _context(office_obj, year, form=form)
     form.is_valid()
     create_tags = bool(form.cleaned_data.get("create_tags"))
+    policy = form.cleaned_data.get("policy", "")
+    if form.errors.get("policy"):
+        context["rejected"] = f"区役所サービス向上方針: {form.errors['policy'][0]}"
+        return render(request, "staff/import_table.html", context)
     upload = request.FILES.get("file")
     try:
         kind, data = read_upload(upload, allowed={"csv", "xlsx"})
@@ -189,7 +195,7 @@ def table_upload(request, office, year):
         return render(request, "staff/import_table.html", context)
     try:
         summary, rows = _run_table(
-            office_obj, year, kind, data, dry_run=True, create_tags=create_tags
+            office_obj, year, kind, data, dry_run=True, create_tags=create_tags, policy=policy
         )
     except TableImportError as error:
         context["problems"] = _problems(error)
@@ -204,6 +210,7 @@ def table_upload(request, office, year):
         name=upload.name,
         kind=kind,
         create_tags=create_tags,
+        policy=policy,
     )
     context.update(
         preview=summary,
@@ -234,6 +241,7 @@ def table_confirm(request, office, year):
                 pending.data,
                 dry_run=False,
                 create_tags=pending.options.get("create_tags", False),
+                policy=pending.options.get("policy", ""),
                 by=request.user,
             )
     except TableImportError as error:

@@ -8,7 +8,7 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
 from reports.site import opendata
-from reports.table import DATA_COLUMNS
+from reports.table import DATA_COLUMNS, POLICY_COLUMNS
 
 # Published years listed on a page of the open data page: across the country there are tens of
 # thousands, far too many for one page (each is a table row with three links).
@@ -28,6 +28,7 @@ def data_dictionary(request):
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "columns": DATA_COLUMNS,
+        "policy_columns": POLICY_COLUMNS,
         "page": page,
         "page_numbers": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
     }

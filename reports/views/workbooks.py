@@ -22,36 +22,35 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.permissions import get_access
-from goals.diff import content_changes
-from goals.selectors import (
-    content_entry,
-    plan_edit_refusal,
-    result_entry,
-    results_edit_refusal,
-    sheet_content,
-    sheets_with_content,
-)
-from goals.services import sheet_save_plan, sheet_save_results
-from goals.services.editing import check_version
-from goals.services.errors import GoalsError, StaleSheetError
 from goals.access import get_fiscal_year, get_sheet
-from reports.imports.workbook import (
+from goals.diff import content_changes
+from goals.models import EventChannel, Phase
+from goals.rules import entry_workbook_refusal
+from goals.selectors import sheet_content, sheets_with_content
+from goals.services import sheet_save_plan, sheet_save_results
+from goals.services.editing import (
+    check_version,
+    plan_content_after_save,
+    results_content_after_save,
+)
+from goals.services.errors import GoalsError, StaleSheetError
+from reports.imports.uploads import (
     MAX_UPLOAD_BYTES,
-    PHASE_LABELS,
-    PLAN,
-    EntryUploadRejected,
+    PendingUploadError,
+    UploadRejected,
+    pending_upload_keep,
+    pending_upload_take,
+    read_upload,
+)
+from reports.imports.workbook import (
     build_entry_workbook,
-    check_upload,
     entry_filename,
     entry_phase,
     read_entry_workbook,
 )
 from reports.models import PendingUploadFlavor
-from reports.imports.uploads import PendingUploadError, pending_upload_keep, pending_upload_take
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Where this page kept uploads before PendingUpload (one key per sheet); removed when seen.
-LEGACY_SESSION_PREFIX = "entry_workbook:"
 
 
 def _entry_sheet(request, office, year, code):
@@ -81,10 +80,6 @@ def _urls(sheet):
     }
 
 
-def _refusal(sheet):
-    return plan_edit_refusal(sheet) if entry_phase(sheet) == PLAN else results_edit_refusal(sheet)
-
-
 @login_required
 @require_GET
 @never_cache
@@ -103,8 +98,8 @@ def _render_upload(request, sheet, *, problems=(), error="", status=200):
         {
             "sheet": sheet,
             "fiscal_year": sheet.fiscal_year,
-            "phase_label": PHASE_LABELS[entry_phase(sheet)],
-            "refusal": _refusal(sheet),
+            "phase_label": entry_phase(sheet).label,
+            "refusal": entry_workbook_refusal(sheet),
             "problems": problems,
             "error": error,
             "urls": _urls(sheet),
@@ -112,39 +107,6 @@ def _render_upload(request, sheet, *, problems=(), error="", status=200):
         },
         status=status,
     )
-
-
-def _new_content(sheet, inputs, current):
-    """The sheet's content as it would be after saving the inputs (sheet_content shape)."""
-    if entry_phase(sheet) == PLAN:
-        return {
-            "goals": [
-                content_entry(
-                    number=g.number,
-                    categories=[c.name for c in g.categories],
-                    objective=g.objective,
-                    actions=g.actions,
-                )
-                for g in sorted(inputs, key=lambda g: g.number)
-            ]
-        }
-    by_number = {r.number: r for r in inputs}
-    goals = []
-    for goal in current["goals"]:
-        data = by_number.get(goal["number"])
-        if data is not None:
-            reason = data.omitted_reason
-            goal = {
-                **goal,
-                "result": result_entry(
-                    done="" if reason else data.done,
-                    achievement="" if reason else data.achievement,
-                    rating=None if reason or data.rating is None else data.rating.label,
-                    omitted_reason=reason,
-                ),
-            }
-        goals.append(goal)
-    return {"goals": goals}
 
 
 @login_required
@@ -155,12 +117,12 @@ def upload(request, office, year, code):
     sheet = _entry_sheet(request, office, year, code)
     if request.method == "GET":
         return _render_upload(request, sheet)
-    refusal = _refusal(sheet)
+    refusal = entry_workbook_refusal(sheet)
     if refusal:
         return _render_upload(request, sheet, error=refusal, status=400)
     try:
-        data = check_upload(request.FILES.get("workbook"))
-    except EntryUploadRejected as error:
+        _kind, data = read_upload(request.FILES.get("workbook"), allowed={"xlsx"})
+    except UploadRejected as error:
         return _render_upload(request, sheet, error=str(error), status=400)
     inputs, version, problems = read_entry_workbook(data, sheet)
     if problems:
@@ -170,7 +132,6 @@ def upload(request, office, year, code):
     except StaleSheetError as error:
         return _render_upload(request, sheet, error=str(error), status=409)
 
-    _forget_legacy_session_uploads(request.session)
     pending = pending_upload_keep(
         owner=request.user,
         flavor=PendingUploadFlavor.ENTRY_WORKBOOK,
@@ -180,17 +141,19 @@ def upload(request, office, year, code):
         data=data,
         filename=getattr(request.FILES.get("workbook"), "name", ""),
     )
-    current = sheet_content(sheet)
-    changes = content_changes(
-        current, _new_content(sheet, inputs, current), with_results=entry_phase(sheet) != PLAN
-    )
+    phase, current = entry_phase(sheet), sheet_content(sheet)
+    if phase == Phase.PLAN:
+        after = plan_content_after_save(sheet=sheet, goals=inputs, current=current)
+    else:
+        after = results_content_after_save(sheet=sheet, results=inputs, current=current)
+    changes = content_changes(current, after, with_results=phase == Phase.RESULT)
     return render(
         request,
         "staff/entry_preview.html",
         {
             "sheet": sheet,
             "fiscal_year": sheet.fiscal_year,
-            "phase_label": PHASE_LABELS[entry_phase(sheet)],
+            "phase_label": phase.label,
             "changes": changes,
             "has_changes": any(c.kind != "unchanged" for c in changes),
             "token": pending.token,
@@ -198,11 +161,6 @@ def upload(request, office, year, code):
             "urls": _urls(sheet),
         },
     )
-
-
-def _forget_legacy_session_uploads(session):
-    for key in [key for key in session.keys() if key.startswith(LEGACY_SESSION_PREFIX)]:
-        del session[key]
 
 
 @login_required
@@ -230,11 +188,23 @@ def confirm(request, office, year, code):
         )
         return redirect(urls["upload"])
     try:
-        if entry_phase(sheet) == PLAN:
-            sheet_save_plan(sheet=sheet, goals=inputs, expected_version=version, by=request.user)
+        # Recorded as the uploader's save through Excel: whoever uploads a department's content
+        # is its author and cannot approve it.
+        if entry_phase(sheet) == Phase.PLAN:
+            sheet_save_plan(
+                sheet=sheet,
+                goals=inputs,
+                expected_version=version,
+                by=request.user,
+                channel=EventChannel.WORKBOOK,
+            )
         else:
             sheet_save_results(
-                sheet=sheet, results=inputs, expected_version=version, by=request.user
+                sheet=sheet,
+                results=inputs,
+                expected_version=version,
+                by=request.user,
+                channel=EventChannel.WORKBOOK,
             )
     except GoalsError as error:
         messages.error(request, str(error))

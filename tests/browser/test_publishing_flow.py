@@ -6,18 +6,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from departments.models import Department, Role
 from goals.models import Goal, GoalSheet, SheetStatus
 from goals.services import fiscal_year_open_next
 from reports.models import Publication, PublicationStatus
 from reports.tasks import render_publication
-from tests.factories import MembershipFactory
 from tests.reports.publishing import use_tmp_media
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "test-pass-2020"  # tests.factories.UserFactory
-SOUMU = "まちづくり推進部 総務課"
 PUBLISH_URL = "/staff/nakahara/2021/publish/"
 YEAR_LINK = "令和3年度 (2021年度)"
 YEAR_TITLE = "令和3年度 中原区役所サービス向上目標"
@@ -40,12 +37,6 @@ def planned_2021(seed_year, settings, tmp_path):
 def queued_tasks(settings):
     """Tasks are queued and wait for a worker, as in production, so the progress can be watched."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-
-
-@pytest.fixture
-def approver(seed_year):
-    department = Department.objects.get(office__slug="nakahara", name=SOUMU)
-    return MembershipFactory(department=department, role=Role.APPROVER, user__username="shonin").user
 
 
 def log_in(page, user):

@@ -55,7 +55,7 @@ def test_page_reflows_at_320_css_pixels(page, published, axe, url):
 def test_a_search_past_the_cap_says_so_and_stays_accessible_at_320_css_pixels(
     page, published, axe, monkeypatch
 ):
-    monkeypatch.setattr(views_search, "MAX_HITS", 5)
+    monkeypatch.setattr(search_views, "MAX_HITS", 5)
     page.set_viewport_size({"width": 320, "height": 640})
     open_page(page, "/reports/search/?q=窓口")
 

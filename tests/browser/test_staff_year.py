@@ -407,10 +407,13 @@ def test_a_year_from_the_first_goal_to_the_approved_results(new_page, people, ye
     assert (sheet.plan_status, sheet.result_status) == (SheetStatus.APPROVED, SheetStatus.APPROVED)
     actions = list(sheet.events.order_by("created_at", "pk").values_list("phase", "action"))
     assert actions == [
+        (Phase.PLAN, EventAction.SAVE),
         (Phase.PLAN, EventAction.SUBMIT),
         (Phase.PLAN, EventAction.RETURN),
+        (Phase.PLAN, EventAction.SAVE),
         (Phase.PLAN, EventAction.SUBMIT),
         (Phase.PLAN, EventAction.APPROVE),
+        (Phase.RESULT, EventAction.SAVE),
         (Phase.RESULT, EventAction.SUBMIT),
         (Phase.RESULT, EventAction.APPROVE),
     ]

@@ -11,12 +11,11 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from departments.models import Department, Role
+from departments.models import Role
 from goals.models import EventAction, Goal, Phase, RatingLevel, ReviewEvent, SheetStatus
 from goals.selectors import sheet_content
 from goals.services import (
     GoalInput,
-    fiscal_year_open_next,
     fiscal_year_set_phase,
     sheet_approve,
     sheet_return,
@@ -33,10 +32,7 @@ from tests.factories import (
     ResultFactory,
     UserFactory,
 )
-
-KIKAKU = "まちづくり推進部 企画課"
-SOUMU = "まちづくり推進部 総務課"
-KUMIN = "区民サービス部 区民課"
+from tests.personas import KIKAKU, KUMIN, client_for, member
 
 GOALS = [
     "来庁者を笑顔でお迎えし、用件を丁寧にお聞きします。",
@@ -46,43 +42,6 @@ GOALS = [
 
 
 # --- fixtures and helpers ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def year(seed_year):
-    """令和3年度, open for planning: 17 empty sheets."""
-    return fiscal_year_open_next(previous=seed_year)
-
-
-def department(name):
-    return Department.objects.get(name=name)
-
-
-def member(name, role=Role.EDITOR, **user):
-    person = UserFactory(**user)
-    MembershipFactory(user=person, department=department(name), role=role)
-    return person
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def editor(year):
-    return member(KIKAKU, last_name="企画", first_name="進")
-
-
-@pytest.fixture
-def sheet(year):
-    return year.sheets.get(department__name=KIKAKU)
-
-
-@pytest.fixture
-def approver(year):
-    return member(SOUMU, Role.APPROVER, email="shonin@example.jp")
 
 
 def url(name, sheet, **kwargs):
@@ -247,6 +206,27 @@ def test_editor_edits_deletes_and_reorders_saved_goals(editor, sheet, year):
     response = client_for(editor).post(url("goals:plan_edit", sheet), plan_data(sheet, goals, initial=3))
     assert response.status_code == 302
     assert [(g.number, g.objective) for g in sheet.goals.order_by("number")] == [(1, GOALS[1] + "(改)"), (2, GOALS[0])]
+
+
+def test_tags_keep_the_goals_order_when_the_form_is_saved_again(editor, sheet, year):
+    common, phone, face = (year.categories.get(name=name) for name in ("共通", "電話", "対面対応"))
+    assert common.sort_order < face.sort_order < phone.sort_order  # the office's order
+    goal = {"number": 1, "objective": GOALS[0]}
+    sheet = sheet_save_plan(
+        sheet=sheet, goals=[GoalInput(categories=(phone, common), **goal)], expected_version=sheet.version, by=editor
+    )
+    client = client_for(editor)
+
+    # Checkboxes come back in the page's order; a newly ticked tag goes after the goal's own.
+    client.post(url("goals:plan_edit", sheet), plan_data(sheet, [{**goal, "categories": [common, face, phone]}], initial=1))
+    stored = Goal.objects.get(sheet=sheet, number=1)
+    assert [c.name for c in stored.ordered_categories()] == ["電話", "共通", "対面対応"]
+    page = text(client.get(url("goals:sheet", sheet)))
+    assert '<span class="category">電話</span><span class="category">共通</span><span class="category">対面対応</span>' in page
+
+    sheet.refresh_from_db()
+    client.post(url("goals:plan_edit", sheet), plan_data(sheet, [{**goal, "categories": [face, common]}], initial=1))
+    assert [c.name for c in stored.ordered_categories()] == ["共通", "対面対応"]
 
 
 def test_save_and_submit_sends_the_sheet_to_the_approvers(

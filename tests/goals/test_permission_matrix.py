@@ -7,34 +7,31 @@ this, a redirect to the login page for anonymous visitors.
 import pytest
 from django.urls import reverse
 
-from departments.models import Department, Role
+from departments.models import Role
 from goals.models import Goal, GoalSheet, Phase, ReviewEvent, SheetStatus
 from goals.selectors import sheet_content
 from goals.services import fiscal_year_open_next, sheet_submit
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory
+from tests.personas import CHIIKI, KIKAKU, member, seed_department
 
 PERSONAS = ("editor", "other_editor", "approver", "viewer", "anonymous")
 LOGIN = "login"
 
 
 @pytest.fixture
-def world(seed_year):
+def world(seed_year, people):
+    """The personas, with an editor of 企画課 and 地域振興課; a draft sheet and a submitted one."""
     year = fiscal_year_open_next(previous=seed_year)
-    dept = {name: Department.objects.get(name=name) for name in (
-        "まちづくり推進部 企画課", "まちづくり推進部 地域振興課", "区民サービス部 区民課", "まちづくり推進部 総務課")}
+    editor = member(KIKAKU, username="m-editor")
+    MembershipFactory(user=editor, department=seed_department(CHIIKI), role=Role.EDITOR)
     users = {
-        "editor": UserFactory(username="m-editor"),
-        "other_editor": UserFactory(username="m-other"),
-        "approver": UserFactory(username="m-approver"),
-        "viewer": UserFactory(username="m-viewer"),
+        "editor": editor,
+        "other_editor": people.kumin_editor,
+        "approver": people.approver,
+        "viewer": people.viewer,
     }
-    for name in ("まちづくり推進部 企画課", "まちづくり推進部 地域振興課"):
-        MembershipFactory(user=users["editor"], department=dept[name], role=Role.EDITOR)
-    MembershipFactory(user=users["other_editor"], department=dept["区民サービス部 区民課"], role=Role.EDITOR)
-    MembershipFactory(user=users["approver"], department=dept["まちづくり推進部 総務課"], role=Role.APPROVER)
-    MembershipFactory(user=users["viewer"], department=dept["まちづくり推進部 企画課"], role=Role.VIEWER)
-    draft = GoalSheet.objects.get(fiscal_year=year, department=dept["まちづくり推進部 企画課"])
-    submitted = GoalSheet.objects.get(fiscal_year=year, department=dept["まちづくり推進部 地域振興課"])
+    draft = GoalSheet.objects.get(fiscal_year=year, department=seed_department(KIKAKU))
+    submitted = GoalSheet.objects.get(fiscal_year=year, department=seed_department(CHIIKI))
     for sheet in (draft, submitted):
         Goal.objects.create(sheet=sheet, number=1, objective="窓口の案内を分かりやすくします。")
         GoalSheet.objects.filter(pk=sheet.pk).update(plan_status=SheetStatus.DRAFT)

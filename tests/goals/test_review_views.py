@@ -3,13 +3,12 @@
 import datetime
 import html
 import re
-from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from departments.models import Department, Role
+from departments.models import Role
 from goals.models import EventAction, FiscalYear, GoalSheet, ReviewEvent, SheetStatus
 from goals.services import (
     GoalInput,
@@ -30,17 +29,12 @@ from tests.factories import (
     OfficeFactory,
     UserFactory,
 )
+from tests.personas import KIKAKU, KUMIN, SOUMU
+from tests.personas import seed_department as department
 
-SOUMU = "まちづくり推進部 総務課"
-KUMIN = "区民サービス部 区民課"
-KIKAKU = "まちづくり推進部 企画課"
 OWN_SUBMISSION = "自分が提出したシートは承認できません。別の承認者に承認を依頼してください。"
 
 ROW = re.compile(r'<th scope="row"><a href="/staff/nakahara/2021/sheets/[^"]+/">([^<]+)</a></th>')
-
-
-def department(name):
-    return Department.objects.get(office__slug="nakahara", name=name)
 
 
 def sheet_of(fiscal_year, name):
@@ -59,30 +53,6 @@ def dashboard_rows(response):
 @pytest.fixture
 def year2021(seed_year):
     return fiscal_year_open_next(previous=seed_year, copy_goals_for=[department(KIKAKU)])
-
-
-@pytest.fixture
-def people(seed_year):
-    """The personas: two approvers, a viewer, editors of 総務課 and 区民課, an outsider."""
-    soumu, kumin, kikaku = department(SOUMU), department(KUMIN), department(KIKAKU)
-    return SimpleNamespace(
-        approver=MembershipFactory(
-            department=soumu, role=Role.APPROVER, user__username="shonin"
-        ).user,
-        approver2=MembershipFactory(
-            department=soumu, role=Role.APPROVER, user__username="shonin2"
-        ).user,
-        viewer=MembershipFactory(
-            department=kikaku, role=Role.VIEWER, user__username="etsuran"
-        ).user,
-        soumu_editor=MembershipFactory(
-            department=soumu, role=Role.EDITOR, user__username="soumu"
-        ).user,
-        kumin_editor=MembershipFactory(
-            department=kumin, role=Role.EDITOR, user__username="kumin"
-        ).user,
-        outsider=UserFactory(username="outsider"),
-    )
 
 
 def submitted(fiscal_year, name, by, objectives=("窓口での案内を分かりやすくします。",)):
@@ -301,7 +271,7 @@ def test_approve_page_shows_the_content_and_who_submitted_it(client, year2021, p
     page = text(response)
     assert response.status_code == 200
     assert (
-        "<p>窓口での案内を</p><p>分かりやすくします。</p>" in page
+        '<p><span class="cell-heading">【目標】</span>窓口での案内を</p><p>分かりやすくします。</p>' in page
     )  # as the public table prints it
     assert f"{people.kumin_editor.last_name} {people.kumin_editor.first_name}" in page
     assert "承認する</button>" in page
@@ -318,7 +288,7 @@ def test_approve_approves_records_and_tells_the_department(
     client.force_login(people.approver)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(sheet_url("approve", sheet), follow=True)
+        response = client.post(sheet_url("approve", sheet), {"version": sheet.version}, follow=True)
 
     assert response.redirect_chain[-1][0] == dashboard_url()
     assert "承認しました" in text(response)
@@ -335,7 +305,10 @@ def test_approving_a_sheet_that_is_not_submitted_is_refused_with_a_message(
     sheet = sheet_of(year2021, KIKAKU)  # a draft
     client.force_login(people.approver)
 
-    assert "のため、承認はできません" in text(client.get(sheet_url("approve", sheet)))
+    # the page says why before the approver tries, in the words the service refuses with
+    assert "承認できません:</strong> 提出されていないシートは承認できません。" in text(
+        client.get(sheet_url("approve", sheet))
+    )
     response = client.post(sheet_url("approve", sheet))
 
     assert response.status_code == 200
@@ -357,14 +330,14 @@ def test_an_approver_cannot_approve_what_they_submitted_but_a_second_approver_ca
     confirm = text(client.get(sheet_url("approve", sheet)))
     assert OWN_SUBMISSION in confirm and "承認する</button>" not in confirm
 
-    response = client.post(sheet_url("approve", sheet))
+    response = client.post(sheet_url("approve", sheet), {"version": sheet.version})
     assert OWN_SUBMISSION in text(response)
     sheet.refresh_from_db()
     assert sheet.plan_status == SheetStatus.SUBMITTED
 
     client.force_login(people.approver2)
     assert OWN_SUBMISSION not in text(client.get(dashboard_url()))
-    client.post(sheet_url("approve", sheet))
+    client.post(sheet_url("approve", sheet), {"version": sheet.version})
     sheet.refresh_from_db()
     assert sheet.plan_status == SheetStatus.APPROVED
 
@@ -399,7 +372,8 @@ def test_results_are_reviewed_with_the_goals_beside_them(client, year2021, peopl
     )
     assert sheet_url("approve", sheet, phase="result") in text(client.get(dashboard_url()))
 
-    client.post(sheet_url("approve", sheet, phase="result"))
+    sheet.refresh_from_db()
+    client.post(sheet_url("approve", sheet, phase="result"), {"version": sheet.version})
     sheet.refresh_from_db()
     assert sheet.result_status == SheetStatus.APPROVED
 
@@ -435,7 +409,7 @@ def test_return_sends_the_sheet_back_with_the_comment(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            sheet_url("return", sheet), {"comment": "目標1を数値で示してください。"}
+            sheet_url("return", sheet), {"comment": "目標1を数値で示してください。", "version": sheet.version}
         )
 
     assert response.status_code == 302 and response.url == dashboard_url()
@@ -454,7 +428,7 @@ def test_a_refused_return_keeps_the_typed_comment(client, year2021, people):
     sheet_approve(sheet=sheet, phase="plan", by=people.approver2)  # … while a colleague approves
 
     response = client.post(
-        sheet_url("return", sheet), {"comment": "取組内容を具体的に書いてください。"}
+        sheet_url("return", sheet), {"comment": "取組内容を具体的に書いてください。", "version": sheet.version}
     )
 
     page = text(response)
@@ -478,8 +452,9 @@ def test_reopen_needs_a_reason_and_then_returns_the_approved_sheet(client, year2
     sheet.refresh_from_db()
     assert sheet.plan_status == SheetStatus.APPROVED
 
+    sheet.refresh_from_db()
     response = client.post(
-        sheet_url("reopen", sheet), {"reason": "部署名の変更を反映するため"}, follow=True
+        sheet_url("reopen", sheet), {"reason": "部署名の変更を反映するため", "version": sheet.version}, follow=True
     )
     assert "承認を取り消しました" in text(response)
     sheet.refresh_from_db()

@@ -7,7 +7,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from departments.models import Department, Role
 from goals.models import FiscalYear
 from goals.services import GoalInput, fiscal_year_open_next, sheet_save_plan, sheet_submit
 from tests.factories import (
@@ -17,15 +16,8 @@ from tests.factories import (
     MembershipFactory,
     OfficeFactory,
 )
-
-SOUMU = "まちづくり推進部 総務課"
-KUMIN = "区民サービス部 区民課"
-KIKAKU = "まちづくり推進部 企画課"
-CHIIKI = "まちづくり推進部 地域振興課"
-
-
-def department(name):
-    return Department.objects.get(office__slug="nakahara", name=name)
+from tests.personas import CHIIKI, KIKAKU, KUMIN, SOUMU, member
+from tests.personas import seed_department as department
 
 
 @pytest.fixture
@@ -39,15 +31,13 @@ def year2021(seed_year):
 
 
 @pytest.fixture
-def editors(seed_year):
+def editors(people):
     """kumin edits 区民課, kikaku edits 企画課 and 地域振興課, soumu edits 総務課 (whose sheet is submitted)."""
     return {
-        "kumin": MembershipFactory(department=department(KUMIN), user__username="kumin").user,
-        "kikaku": MembershipFactory(department=department(KIKAKU), user__username="kikaku").user,
-        "soumu": MembershipFactory(department=department(SOUMU), user__username="soumu").user,
-        "approver": MembershipFactory(
-            department=department(SOUMU), role=Role.APPROVER, user__username="shonin"
-        ).user,
+        "kumin": people.kumin_editor,
+        "kikaku": member(KIKAKU, username="kikaku"),
+        "soumu": people.soumu_editor,
+        "approver": people.approver,
     }
 
 

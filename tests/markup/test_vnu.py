@@ -8,6 +8,9 @@ from tests.factories import MembershipFactory
 from tests.markup.vnu import check, format_messages, missing_tools
 from tests.reports.publishing import publish, use_tmp_media
 
+# Checks the markup the pages render, which does not depend on the database engine.
+pytestmark = pytest.mark.anydb
+
 # A document the checker must reject: proves it really ran on our files.
 BROKEN = "(broken document)"
 BROKEN_HTML = b'<!DOCTYPE html><html lang="ja"><title>x</title><table><tr><th scope="x">a</table>'

@@ -1,33 +1,15 @@
-"""Shared steps of the entry workbook tests: people, URLs, download, fill in, upload, 確定."""
+"""Shared steps of the entry workbook tests: URLs, download, fill in, upload, 確定 (people: tests/personas.py)."""
 
 import io
 import zipfile
 
 import openpyxl
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
-from departments.models import Department, Role
 from reports.imports.workbook import ENTRY_SHEET, HEADER_ROW, VERSION_CELL
-from tests.factories import MembershipFactory, UserFactory
 
-KIKAKU = "まちづくり推進部 企画課"
-KUMIN = "区民サービス部 区民課"
-SOUMU = "まちづくり推進部 総務課"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def member(name, role=Role.EDITOR):
-    person = UserFactory()
-    MembershipFactory(user=person, department=Department.objects.get(name=name), role=role)
-    return person
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def url(name, sheet):

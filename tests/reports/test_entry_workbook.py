@@ -4,7 +4,6 @@ import io
 import zipfile
 
 import openpyxl
-import pytest
 from django.urls import reverse
 
 from departments.models import Role
@@ -12,7 +11,6 @@ from goals.models import Goal, GoalSheet, Phase, RatingLevel, SheetStatus
 from goals.selectors import sheet_content
 from goals.services import (
     GoalInput,
-    fiscal_year_open_next,
     fiscal_year_set_phase,
     sheet_approve,
     sheet_save_plan,
@@ -26,42 +24,16 @@ from reports.imports.workbook import (
     build_entry_workbook,
     read_entry_workbook,
 )
+from tests.personas import KUMIN, client_for, member
 from tests.reports.entry_helpers import (
-    KIKAKU,
-    KUMIN,
-    SOUMU,
-    client_for,
     columns,
     confirm,
     download,
     fill,
     first_tag,
-    member,
     upload,
     url,
 )
-
-
-@pytest.fixture
-def year(seed_year):
-    """令和3年度, open for planning: 17 empty sheets."""
-    return fiscal_year_open_next(previous=seed_year)
-
-
-@pytest.fixture
-def sheet(year):
-    return year.sheets.get(department__name=KIKAKU)
-
-
-@pytest.fixture
-def editor(year):
-    return member(KIKAKU)
-
-
-@pytest.fixture
-def approver(year):
-    return member(SOUMU, Role.APPROVER)
-
 
 # --- download ----------------------------------------------------------------------------------
 
@@ -284,6 +256,25 @@ def test_read_back_checks_department_tags_and_control_characters(editor, year, s
     assert "「存在しない区分」はこの年度にありません" in messages
     assert "制御文字" in messages
     assert version == sheet.version
+
+
+def test_tags_go_out_and_come_back_in_the_goals_own_order(editor, year, sheet):
+    phone, common = (year.categories.get(name=name) for name in ("電話", "共通"))
+    assert common.sort_order < phone.sort_order
+    sheet = sheet_save_plan(
+        sheet=sheet,
+        goals=[GoalInput(1, "電話と窓口で丁寧に対応します。", categories=(phone, common))],
+        expected_version=sheet.version,
+        by=editor,
+    )
+    data = build_entry_workbook(sheet)
+    ws = openpyxl.load_workbook(io.BytesIO(data))[ENTRY_SHEET]
+    letters = columns(ws)
+    first = HEADER_ROW + 1
+    assert (ws[f"{letters['区分1']}{first}"].value, ws[f"{letters['区分2']}{first}"].value) == ("電話", "共通")
+    inputs, _version, problems = read_entry_workbook(data, sheet)
+    assert not problems
+    assert [c.name for c in inputs[0].categories] == ["電話", "共通"]
 
 
 def test_not_a_workbook_is_rejected(editor, sheet):

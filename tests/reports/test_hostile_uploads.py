@@ -16,26 +16,21 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
-from departments.models import Role
 from goals.selectors import sheet_content
-from goals.services import fiscal_year_open_next
 from reports.exporters import EXPORTERS
+from reports.imports.uploads import MAX_UPLOAD_BYTES
 from reports.models import PendingUpload, PublicationKind
 from reports.table import build_table
-from reports.imports.uploads import MAX_UPLOAD_BYTES
-from tests.conftest import SEED
+from tests.personas import client_for
 from tests.reports.entry_helpers import (
-    KIKAKU,
-    SOUMU,
-    client_for,
     download,
     fill,
-    member,
 )
 from tests.reports.entry_helpers import upload as upload_workbook
 from tests.reports.entry_helpers import url as entry_url
 from tests.reports.import_helpers import all_counts, seed_csv
 from tests.reports.import_helpers import url as import_url
+from tests.seed import SEED
 
 ENTRY, TABLE, PUBLISHED = "entry", "table", "published"
 MACRO_CONTENT_TYPE = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -146,22 +141,6 @@ CASES = {
         {page: "ファイルが空です。" for page in (ENTRY, TABLE, PUBLISHED)},
     ),
 }
-
-
-@pytest.fixture
-def year(seed_year):
-    return fiscal_year_open_next(previous=seed_year)
-
-
-@pytest.fixture
-def sheet(year):
-    return year.sheets.get(department__name=KIKAKU)
-
-
-@pytest.fixture
-def approver(year):
-    """総務課: may use every page (the entry workbook of any department, and both imports)."""
-    return member(SOUMU, Role.APPROVER)
 
 
 def good_file(page, client, sheet, seed_year):

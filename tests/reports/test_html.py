@@ -2,6 +2,7 @@
 
 import html
 import re
+import subprocess
 
 import pytest
 from django.db import connection
@@ -73,6 +74,42 @@ def test_tags_sit_on_their_own_line_above_the_text(client, published_seed):
     assert '<p class="categories"><span class="category">電話</span><span class="category">対面</span></p>' in body
 
 
+def test_cells_carry_the_seeds_headings(client, published_seed):
+    body = client.get(year_url()).getvalue().decode()
+    goals = [goal for department in build_table(published_seed, "result").departments for goal in department.goals]
+    assert body.count('<span class="cell-heading">【目標】</span>') == 50
+    assert body.count('<p class="cell-heading">【具体的な取組内容】</p>') == sum(bool(g.actions) for g in goals)
+    assert body.count('<p class="cell-heading">・実施結果</p>') == sum(bool(g.result.done) for g in goals) == 47
+    assert body.count('<p class="cell-heading">・目標の達成度</p>') == sum(bool(g.result.achievement) for g in goals)
+    # 地域振興課's goal 1, headed as in the seed: each heading over its own paragraphs.
+    row = re.search(r'<tr class="goal" id="dept-[^"]+-goal-1">(?:(?!</tr>).)*?来庁者がスムーズに.*?</tr>', body, re.S).group(0)
+    order = ["【目標】", "来庁者がスムーズに", "【具体的な取組内容】", "(1) 市役所業務全体を理解し",
+             "・実施結果", "(1) 職員の業務に関する知識", "・目標の達成度", "課内情報共有やマニュアル整備"]
+    assert [row.index(text) for text in order] == sorted(row.index(text) for text in order)
+    # An omitted result prints its reason alone, without headings.
+    omitted = re.findall(r'<td class="result-text">\s*<p class="omitted">[^<]*</p>\s*</td>', body)
+    assert len(omitted) == 3
+
+
+def test_tags_print_in_the_goals_own_order(client, published_seed):
+    body = client.get(year_url()).getvalue().decode()
+    row = re.search(r'<tr class="goal" id="dept-[^"]+-goal-1">(?:(?!</tr>).)*?区民からの電話や窓口での問い合わせや相談に親切で.*?</tr>', body, re.S)
+    assert '<p class="categories"><span class="category">電話</span><span class="category">対面対応</span></p>' in row.group(0)
+
+
+@pytest.mark.django_db
+def test_a_year_without_policy_prints_no_policy_heading(client):
+    fiscal_year = approved_year(departments=1)  # as import_table leaves a year brought in from a CSV
+    assert not fiscal_year.principles.exists()
+    publish(fiscal_year)
+    kwargs = {"office": fiscal_year.office.slug, "year": fiscal_year.year}
+    body = client.get(year_url(**kwargs)).getvalue().decode()
+    assert "区役所サービス向上方針" not in body and "policy-list" not in body
+    pdf = client.get(reverse("reports:table_pdf", kwargs=kwargs)).getvalue()
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert "区役所サービス向上目標" in text and "区役所サービス向上方針" not in text
+
+
 def test_omitted_results_print_their_reason(client, published_seed):
     body = client.get(year_url()).getvalue().decode()
     assert body.count('<p class="omitted">※新型コロナウイルス感染症対応状況を踏まえ、総括を省略とします</p>') == 3
@@ -139,9 +176,14 @@ def test_downloads_are_attachments(client, published_seed):
 
 @pytest.mark.django_db
 def test_data_dictionary_lists_every_column_and_the_licence(client):
-    from reports.table import DATA_COLUMNS
+    from reports.table import DATA_COLUMNS, POLICY_COLUMNS
 
     body = client.get(reverse("reports:data_dictionary")).content.decode()
     for column in DATA_COLUMNS:
         assert f'<th scope="row">{column.name}</th>' in body
+    # The policy's own layout (the Excel file's sheet 方針), and how a CSV import gets it.
+    assert "シート「方針」の列" in body and "import_table --policy" in body
+    for column in POLICY_COLUMNS:
+        assert f'<th scope="row">{column.name}</th>' in body
+    assert "「省略の理由」の列だけで決まり" in body
     assert "公共データ利用規約" in body and "CC BY 4.0" in body

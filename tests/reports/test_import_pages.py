@@ -12,9 +12,9 @@ from goals.models import FiscalYear, Goal, GoalSheet, SheetStatus
 from reports.exporters import EXPORTERS
 from reports.models import PendingUpload, PublicationKind
 from reports.table import build_table
-from tests.conftest import SEED
 from tests.factories import DepartmentFactory, MembershipFactory, OfficeFactory
 from tests.reports.import_helpers import COLUMNS, counts, post_file, seed_csv, url
+from tests.seed import SEED
 
 
 @pytest.fixture
@@ -92,6 +92,22 @@ def test_a_bad_file_lists_row_and_column_problems_and_writes_nothing(client, see
     assert "目標番号は整数で入力してください" in page
     assert counts() == before
     assert not PendingUpload.objects.exists()
+
+
+def test_problems_speak_of_the_page_not_of_command_line_options(client, seed_year, people):
+    client.force_login(people.approver)
+    rows = list(csv.reader(io.StringIO(seed_csv(seed_year).decode("utf-8-sig"), newline="")))
+    rows[1][COLUMNS.index("年度")] = "2018"
+    rows[2][COLUMNS.index("区分")] = "存在しない区分"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+
+    response = post_file(client, "import_table", buffer.getvalue().encode(), "tags.csv")
+
+    messages = {p["column"]: p["message"] for p in response.context["problems"]}
+    assert "年度が取込先の年度と違います" in messages["年度"]
+    assert "「区役所の区分にない区分を、新しい区分として作成する」を指定" in messages["区分"]
+    assert not any("--" in message for message in messages.values())
 
 
 def test_a_renamed_pdf_is_refused_on_the_page(client, seed_year, people):
@@ -175,6 +191,60 @@ def test_past_year_text_previews_then_confirms_into_a_new_office(client, db):
     sheets = GoalSheet.objects.filter(fiscal_year=year)
     assert sheets.count() == 17
     assert Goal.objects.filter(sheet__fiscal_year=year).count() == preview["goal_count"]
+
+
+def test_a_department_name_other_than_the_registered_one_is_shown_not_kept_silently(
+    client, seed_year, people
+):
+    client.force_login(people.approver)
+    rows = list(csv.reader(io.StringIO(seed_csv(seed_year).decode("utf-8-sig"), newline="")))
+    code, registered = rows[1][COLUMNS.index("部署コード")], rows[1][COLUMNS.index("部署名")]
+    rows[1][COLUMNS.index("部署名")] = "危機管理室"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    before = counts()
+
+    response = post_file(client, "import_table", buffer.getvalue().encode(), "renamed.csv")
+
+    page = response.content.decode()
+    assert "確定して取り込む" not in page
+    (problem,) = response.context["problems"]
+    assert (problem["row"], problem["column"]) == ("2行目", "部署名")
+    assert f"部署コード {code} の部署は「{registered}」という名前で登録されています (この行は「危機管理室」)" in page
+    assert counts() == before
+
+
+def test_a_csv_takes_the_years_policy_from_the_page(client, seed_year, people):
+    client.force_login(people.approver)
+    policy = "① 公平・公正に対応します。\r\n② 市民の声をよく聴きます。"
+
+    response = post_file(client, "import_table", seed_csv(seed_year), "2019.csv", policy=policy)
+
+    page = response.content.decode()
+    assert "区役所サービス向上方針: 2 項目を登録します。" in page
+    assert "<li>公平・公正に対応します。</li>" in page
+    client.post(url("import_table_confirm"), {"token": response.context["token"]})
+    imported = FiscalYear.objects.get(office=seed_year.office, year=2019)
+    assert list(imported.principles.order_by("number").values_list("text", flat=True)) == [
+        "公平・公正に対応します。",
+        "市民の声をよく聴きます。",
+    ]
+
+
+def test_a_csv_without_policy_says_the_year_gets_none(client, seed_year, people):
+    client.force_login(people.approver)
+    response = post_file(client, "import_table", seed_csv(seed_year), "2019.csv")
+    assert "区役所サービス向上方針: なし" in response.content.decode()
+
+
+def test_a_line_break_inside_a_cell_is_named_on_the_text_page(client, seed_year, people):
+    client.force_login(people.approver)
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    before, after = lines[15].split("具体的には、個人情報", 1)
+    lines[15:16] = [before, "具体的には、個人情報" + after]
+    response = post_file(client, "import_published", "\n".join(lines).encode(), "2019.txt")
+    assert response.context["parse_error"]["line"] == 16
+    assert "セルの中で改行しています (16行目の行が17行目に続いています)" in response.content.decode()
 
 
 def test_a_broken_text_shows_the_line_and_writes_nothing(client, seed_year, people):

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from departments.models import Department
 from goals.models import EventAction, FiscalYear, Goal, GoalSheet, ReviewEvent, SheetStatus
-from tests.conftest import SEED
+from tests.seed import SEED
 
 WS = re.compile(r"\s+")
 GOAL_MARKERS = re.compile(r"【目標】|【具体的な取組内容】|【具体的な取組】")
@@ -84,8 +84,16 @@ def test_every_goal_paragraph_and_tag_is_stored(seed_year):
         stored = squash(goal.objective + goal.actions)
         assert stored and printed.endswith(stored), (dept, number)
         label = printed[: len(printed) - len(stored)]
-        tags = sorted(label.split("・")) if label else []
-        assert sorted(c.name for c in goal.categories.all()) == tags, (dept, number)
+        tags = label.split("・") if label else []
+        assert [c.name for c in goal.ordered_categories()] == tags, (dept, number)
+
+
+def test_tags_keep_the_order_the_table_prints_them_in(seed_year):
+    """児童家庭課's goal 1 prints 「電話・対面対応」, though 対面対応 comes first in the office's list."""
+    goal = Goal.objects.get(sheet__fiscal_year=seed_year, sheet__department__name__endswith="児童家庭課", number=1)
+    assert [c.name for c in goal.ordered_categories()] == ["電話", "対面対応"]
+    office_order = [c.name for c in seed_year.office.categories.order_by("sort_order", "name")]
+    assert office_order.index("対面対応") < office_order.index("電話")
 
 
 def test_every_result_paragraph_is_stored(seed_year):

@@ -24,10 +24,12 @@ from goals.models import (
     SheetStatus,
 )
 from goals.selectors import sheet_content
+from goals.validators import has_control_characters
 from goals.wareki import fiscal_year_label
 from reports.exporters import EXPORTERS
 from reports.exporters.spreadsheet import FORMULA_STARTS, neutralise_formula
 from reports.exporters.xlsx import DATA_SHEET
+from reports.imports.table import import_table
 from reports.models import PublicationKind
 from reports.table import DATA_COLUMNS, build_table
 from tests.factories import OfficeFactory
@@ -36,7 +38,6 @@ from tests.reports.helpers import approved_year
 COLUMNS = [column.name for column in DATA_COLUMNS]
 COL = {name: index for index, name in enumerate(COLUMNS)}
 FIELDS = ("objective", "actions", "categories", "result")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -172,6 +173,66 @@ def test_omitted_results_come_back_as_omitted(seed_year, twin, tmp_path):
     assert all(r.done == "" and "省略" in r.omitted_reason for r in omitted)
 
 
+def test_tags_keep_the_goals_own_order_through_a_csv_round_trip(seed_year, seed_csv_rows, twin, tmp_path):
+    rows = [list(row) for row in seed_csv_rows]
+    # The seed's 児童家庭課 goal 1 prints 「電話・対面対応」; another goal is given 「電話・共通」,
+    # against the office's tag order (共通 comes before 電話 there).
+    jidou = next(i for i, row in enumerate(rows) if row[COL["部署名"]].endswith("児童家庭課"))
+    assert rows[jidou][COL["区分"]] == "電話・対面対応"
+    _set(rows[1], "区分", "電話・共通")
+    common, phone = (Category.objects.get(office=seed_year.office, name=n) for n in ("共通", "電話"))
+    assert common.sort_order < phone.sort_order
+    Category.objects.bulk_create(
+        Category(office=twin, name=c.name, sort_order=c.sort_order)
+        for c in Category.objects.filter(office=seed_year.office)
+    )
+
+    run(write(tmp_path, csv_bytes(rows)), "twin", 2020)
+    again = csv_rows(export(FiscalYear.objects.get(office=twin, year=2020), "csv"))
+
+    assert again[jidou][COL["区分"]] == "電話・対面対応"
+    assert again[1][COL["区分"]] == "電話・共通"
+    goal = Goal.objects.get(sheet__fiscal_year__office=twin, sheet__department__code=rows[1][COL["部署コード"]], number=1)
+    assert [c.name for c in goal.ordered_categories()] == ["電話", "共通"]
+
+
+def test_a_result_that_mentions_an_omission_is_a_result(seed_csv_rows, twin, tmp_path):
+    rows = [list(row) for row in seed_csv_rows[:2]]
+    text = "※詳細は省略しますが、窓口の待ち時間を20%短縮しました。"
+    _set(rows[1], "実施結果", text)
+    _set(rows[1], "目標の達成度", "")
+    run(write(tmp_path, csv_bytes(rows)), "twin", 2020, create_tags=True)
+    result = Result.objects.get(goal__sheet__fiscal_year__office=twin)
+    assert (result.is_omitted, result.done, result.omitted_reason) == (False, text, "")
+    table = build_table(FiscalYear.objects.get(office=twin, year=2020), PublicationKind.RESULT)
+    printed = table.departments[0].goals[0].result
+    assert (printed.done, printed.omitted_reason) == (text, "")
+
+
+def test_an_omission_is_the_column_that_says_so(seed_csv_rows, twin, tmp_path):
+    rows = [list(row) for row in seed_csv_rows[:2]]
+    _set(rows[1], "実施結果", "")
+    _set(rows[1], "目標の達成度", "")
+    _set(rows[1], "省略の理由", "組織改編により業務を移管したため、総括を省略とします")
+    run(write(tmp_path, csv_bytes(rows)), "twin", 2020, create_tags=True)
+    result = Result.objects.get(goal__sheet__fiscal_year__office=twin)
+    assert (result.is_omitted, result.omitted_reason) == (True, "組織改編により業務を移管したため、総括を省略とします")
+
+
+def test_a_file_without_the_omission_column_is_still_read(seed_year, twin, tmp_path):
+    """Files written before 省略の理由 existed: every result comes in as written, none as omitted."""
+    rows = [row[: COL["省略の理由"]] for row in csv_rows(export(seed_year, "csv"))]
+    hygiene = [row for row in rows if row[COL["部署名"]].endswith("衛生課")]
+    for row in hygiene:
+        _set(row, "実施結果", "※新型コロナウイルス感染症対応状況を踏まえ、総括を省略とします")
+
+    run(write(tmp_path, csv_bytes(rows)), "twin", 2020, create_tags=True)
+
+    imported = Result.objects.filter(goal__sheet__fiscal_year__office=twin)
+    assert imported.count() == 50
+    assert not imported.filter(is_omitted=True).exists()
+
+
 def test_plan_only_export_imports_as_approved_plans_without_results(seed_year, twin, tmp_path):
     run(
         write(tmp_path, export(seed_year, "csv", PublicationKind.PLAN)),
@@ -217,6 +278,18 @@ def test_dry_run_reports_and_writes_nothing(seed_year, twin, tmp_path):
     assert f"取込 {GoalSheet.objects.filter(fiscal_year=seed_year).count()} シート" in out
 
 
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_service_reads_bytes_and_file_objects_alike(seed_year, twin, kind):
+    data = export(seed_year, kind)
+    options = {"kind": kind, "office": twin, "year": 2020, "dry_run": True, "create_tags": True}
+
+    from_bytes = import_table(file=data, **options)
+    from_file = import_table(file=io.BytesIO(data), **options)
+
+    assert from_bytes == from_file
+    assert from_bytes.goals_imported == build_table(seed_year, PublicationKind.RESULT).goal_count
+
+
 def test_a_workbook_edited_by_hand_imports_as_exactly_that_change(seed_year, twin, tmp_path):
     workbook = load_workbook(io.BytesIO(export(seed_year, "xlsx")))
     sheet = workbook[DATA_SHEET]
@@ -242,7 +315,7 @@ def test_a_workbook_edited_by_hand_imports_as_exactly_that_change(seed_year, twi
     goal = next(
         g for g in expected[tagged[COL["部署コード"]].value]["goals"] if g["number"] == number
     )
-    goal["categories"] = sorted([*goal["categories"], new_tag])
+    goal["categories"] = [*goal["categories"], new_tag]  # added last, as it was typed
     assert_same_sheets(contents(FiscalYear.objects.get(office=twin, year=2020)), expected)
 
 
@@ -311,7 +384,7 @@ BAD_INPUTS = {
     "wrong year": (
         lambda rows: _set(rows[2], "年度", "2021"),
         "3行目「年度」",
-        "年度が --year と違います",
+        "年度が取込先の年度と違います",
     ),
     "missing objective": (
         lambda rows: _set(rows[2], "目標", ""),
@@ -322,6 +395,17 @@ BAD_INPUTS = {
         lambda rows: _set(rows[2], "具体的な取組内容", "見えない\x0b文字"),
         "3行目「具体的な取組内容」",
         "制御文字",
+    ),
+    "omitted and a result at once": (
+        lambda rows: _set(rows[3], "省略の理由", "※総括を省略とします"),
+        "4行目「省略の理由」",
+        "実施結果・達成度評価・目標の達成度を空欄にするか",
+    ),
+    "omission reason over the limit": (
+        lambda rows: (_set(rows[3], "実施結果", ""), _set(rows[3], "目標の達成度", ""),
+                      _set(rows[3], "省略の理由", "あ" * 201)),
+        "4行目「省略の理由」",
+        "省略の理由は200文字以内にしてください (現在 201 文字)",
     ),
     "unknown rating": (
         lambda rows: _set(rows[2], "達成度評価", "大変よい"),
@@ -385,6 +469,68 @@ def test_an_approved_sheet_is_never_written_over(seed_year, seed_csv_rows, tmp_p
     assert re.search(r"\d+行目「部署コード」", str(error.value))
     assert counts() == before
     assert contents(seed_year) == content
+
+
+def test_a_department_name_other_than_the_registered_one_is_refused_by_row(seed_year, seed_csv_rows, tmp_path):
+    rows = [list(row) for row in with_year(seed_csv_rows, 2019)]
+    registered = rows[4][COL["部署名"]]
+    for row in rows[4:7]:
+        _set(row, "部署名", "まちづくり推進部 総務企画課")
+    before = counts()
+    with pytest.raises(CommandError) as error:
+        run(write(tmp_path, csv_bytes(rows)), "nakahara", 2019)
+    message = str(error.value)
+    for row in (5, 6, 7):
+        assert f"{row}行目「部署名」: 部署コード {rows[4][COL['部署コード']]} の部署は「{registered}」という名前で登録されています" in message
+    assert counts() == before
+    # Left empty, the registered name is used: nothing to tell.
+    for row in rows[4:7]:
+        _set(row, "部署名", "")
+    run(write(tmp_path, csv_bytes(rows)), "nakahara", 2019)
+    assert Department.objects.get(office=seed_year.office, code=rows[4][COL["部署コード"]]).name == registered
+
+
+# --- the year's policy ------------------------------------------------------------------------
+
+
+def test_an_excel_file_brings_the_policy_of_the_year_it_creates(seed_year, twin, tmp_path):
+    run(write(tmp_path, export(seed_year, "xlsx"), "xlsx"), "twin", 2020, create_tags=True)
+    imported = FiscalYear.objects.get(office=twin, year=2020)
+    assert list(imported.principles.values_list("text", flat=True)) == list(
+        seed_year.principles.values_list("text", flat=True)
+    )
+    assert build_table(imported, PublicationKind.RESULT).policy == build_table(seed_year, PublicationKind.RESULT).policy
+
+
+def test_a_csv_gets_its_policy_beside_it(seed_year, twin, tmp_path):
+    policy = tmp_path / "policy.txt"
+    policy.write_text("① 公平に対応します。\n\n② 丁寧に説明します。\n", encoding="utf-8")
+    out = run(write(tmp_path, export(seed_year, "csv")), "twin", 2020, create_tags=True, policy=str(policy))
+    imported = FiscalYear.objects.get(office=twin, year=2020)
+    assert list(imported.principles.order_by("number").values_list("number", "text")) == [
+        (1, "公平に対応します。"), (2, "丁寧に説明します。")
+    ]
+    assert "区役所サービス向上方針 2 項目を登録" in out
+
+
+def test_a_policy_other_than_the_years_own_is_refused(seed_year, tmp_path):
+    policy = tmp_path / "policy.txt"
+    policy.write_text("別の方針です。\n", encoding="utf-8")
+    before = counts()
+    with pytest.raises(CommandError, match="区役所サービス向上方針が登録済みで、取り込む方針と内容が違います"):
+        run(write(tmp_path, export(seed_year, "csv")), "nakahara", 2020, policy=str(policy))
+    assert counts() == before
+
+
+def test_a_gap_in_the_policy_sheet_is_refused_with_its_row(seed_year, twin, tmp_path):
+    workbook = load_workbook(io.BytesIO(export(seed_year, "xlsx")))
+    workbook["方針"].delete_rows(4)  # ③: ④ would otherwise become ③
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(CommandError) as error:
+        run(write(tmp_path, buffer.getvalue(), "xlsx"), "twin", 2020, create_tags=True)
+    assert "シート「方針」4行目「番号」: 方針の番号は1から順に付けてください (3 のはずが「4」)" in str(error.value)
+    assert not FiscalYear.objects.filter(office=twin).exists()
 
 
 def test_a_workbook_without_a_data_sheet_is_refused(seed_year, tmp_path):
@@ -460,7 +606,7 @@ def test_any_objective_is_imported_exactly_or_refused_with_a_message(twin, tmp_p
     stored = text.replace("\r\n", "\n").replace(
         "\r", "\n"
     )  # line breaks as the application keeps them
-    valid = bool(stored.strip()) and len(stored) <= MAX_OBJECTIVE and not _CONTROL.search(stored)
+    valid = bool(stored.strip()) and len(stored) <= MAX_OBJECTIVE and not has_control_characters(stored)
     path = write(tmp_path, one_goal_csv(twin, text))
     with transaction.atomic():
         try:

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test import TestCase
 
 from goals.models import GoalSheet, Phase, Result, SheetStatus
+from goals.printed import TableDepartment, TableGoal, TableResult
 from goals.services.workflow import sheet_approve
 from reports.exporters.pdf import PdfExporter, assembly, parts, pool, render_single_pass
 from reports.exporters.pdf.parts import PartCache
@@ -22,10 +23,19 @@ from reports.models import FileFormat, PublicationKind
 from reports.table import build_table
 from tests.factories import UserFactory
 from tests.reports.helpers import HOSTILE_TEXTS, approved_year
+from tests.reports.pdf_pages import (
+    differing_pages,
+    font_type_mismatches,
+    hard_table,
+    poppler_complaints,
+    short_goal,
+)
 from tests.reports.publishing import publish, use_tmp_media
 from tests.reports.test_pdf import pdf_fonts, pdf_info, seed_pdf  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.django_db
+# Rendering, assembling and caching the parts: the database only supplies the tables, whose queries
+# the exporter tests check on every engine.
+pytestmark = [pytest.mark.django_db, pytest.mark.anydb]
 
 
 @pytest.fixture
@@ -183,9 +193,62 @@ def test_hostile_text_assembles_like_one_pass(tmp_path):
     year = approved_year(departments=3, texts=[*HOSTILE_TEXTS, "\ue000私用領域\U000e0001"])
     table = build_table(year, PublicationKind.RESULT)
     assembled = PdfExporter().render(table)
-    assert pdf_text(assembled, tmp_path, "a.pdf") == pdf_text(
-        render_single_pass(table), tmp_path, "s.pdf"
+    single = render_single_pass(table)
+    assert pdf_text(assembled, tmp_path, "a.pdf") == pdf_text(single, tmp_path, "s.pdf")
+    assert differing_pages(assembled, single, tmp_path) == []
+
+
+# --- Every page looks like one pass ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hard_both(tmp_path_factory):
+    """A table of hard text (tests.reports.pdf_pages.hard_table) assembled, and in one pass."""
+    table = hard_table()
+    cache = PartCache(tmp_path_factory.mktemp("hard-parts"))
+    return PdfExporter().render(table, cache=cache), render_single_pass(table)
+
+
+@pytest.mark.parametrize("rendered", ["both", "hard_both"])
+def test_every_page_looks_like_one_pass(rendered, request, tmp_path):
+    """The seed year and hard text: 𠮷 from the fallback font, bold, rows taller than a page."""
+    assembled, single = request.getfixturevalue(rendered)
+    assert differing_pages(assembled, single, tmp_path) == []
+
+
+@pytest.mark.parametrize("rendered", ["both", "hard_both"])
+def test_every_font_is_of_its_programs_type_and_poppler_has_nothing_to_say(
+    rendered, request, tmp_path
+):
+    """A CFF program (Noto Sans CJK, from a .ttc) under CIDFontType0, TrueType under CIDFontType2:
+    poppler draws a mismatched one with the wrong glyphs ("Mismatch between font type and
+    embedded font file")."""
+    for data in request.getfixturevalue(rendered):
+        assert font_type_mismatches(data) == []
+        assert poppler_complaints(data, tmp_path) == ""
+
+
+def test_characters_no_font_has_keep_their_parts_fonts_under_tags_of_their_own(tmp_path):
+    """WeasyPrint draws them with fonts of its own encoding, which are not merged across parts."""
+    odd = ("\U0010fffd未割当\u0378", "\U0001fae8新しい絵文字", "ふつうの目標です。")
+    table = replace(
+        hard_table(),
+        departments=tuple(
+            TableDepartment(
+                f"{i}", f"部署{i}", (TableGoal(1, ("共通",), text, text, TableResult(done=text)), short_goal(2))
+            )
+            for i, text in enumerate(odd)
+        ),
     )
+    assembled = PdfExporter().render(table, cache=PartCache(tmp_path / "parts"))
+    single = render_single_pass(table)
+    assert differing_pages(assembled, single, tmp_path) == []
+    assert font_type_mismatches(assembled) == []
+    assert poppler_complaints(assembled, tmp_path) == ""
+    path = tmp_path / "a.pdf"
+    path.write_bytes(assembled)
+    names = [row["name"] for row in pdf_fonts(path)]
+    assert len(names) == len(set(names)) > 3  # each subset under a tag of its own
 
 
 # --- Rendered once per content ------------------------------------------------------------------
@@ -352,6 +415,8 @@ def test_a_correction_replaces_its_part_and_the_file_is_the_full_assembly(
 
     whole = PdfExporter().render(corrected, cache=PartCache(tmp_path / "fresh"))
     assert pdf_text(replaced, tmp_path, "r.pdf") == pdf_text(whole, tmp_path, "w.pdf")
+    assert differing_pages(replaced, whole, tmp_path) == []
+    assert font_type_mismatches(replaced) == []
     assert structure_text(replaced, tmp_path, "r.pdf") == structure_text(whole, tmp_path, "w.pdf")
     assert outline(replaced) == outline(whole)
     assert named_destinations(replaced) == named_destinations(whole)

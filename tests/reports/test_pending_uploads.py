@@ -5,10 +5,8 @@ functions of reports.imports.uploads: another person's token, another page's tok
 and a used token are refused with a Japanese message and write nothing; the session stays small.
 """
 
-import base64
 import datetime
 import hashlib
-import os
 from importlib import import_module
 
 import pytest
@@ -20,53 +18,28 @@ from django.utils import timezone
 from departments.models import Role
 from goals.models import FiscalYear, Goal, GoalSheet
 from goals.selectors import sheet_content
-from goals.services import fiscal_year_open_next
-from reports.models import PendingUpload, PendingUploadFlavor
 from reports.imports.uploads import (
     PendingUploadError,
     pending_upload_keep,
     pending_upload_take,
     pending_uploads_cleanup,
 )
-from tests.conftest import SEED
+from reports.models import PendingUpload, PendingUploadFlavor
 from tests.factories import UserFactory
+from tests.personas import KUMIN, SOUMU, client_for, member
 from tests.reports.entry_helpers import (
-    KIKAKU,
-    KUMIN,
-    SOUMU,
-    client_for,
     confirm,
     download,
     fill,
-    member,
     upload,
     url,
 )
 from tests.reports.import_helpers import seed_csv
+from tests.seed import SEED
 
 MISSING = "取り込むファイルが見つかりません"
 EXPIRED = "アップロードしてから1時間を過ぎたため、確定できませんでした。何も保存していません。"
 LONG_OBJECTIVE = "来庁者に分かりやすい案内を行い、待ち時間を短くします。" * 14  # 392 characters
-
-
-@pytest.fixture
-def year(seed_year):
-    return fiscal_year_open_next(previous=seed_year)
-
-
-@pytest.fixture
-def sheet(year):
-    return year.sheets.get(department__name=KIKAKU)
-
-
-@pytest.fixture
-def editor(year):
-    return member(KIKAKU)
-
-
-@pytest.fixture
-def approver(year):
-    return member(SOUMU, Role.APPROVER)
 
 
 def previewed(client, sheet, objective="窓口の案内を分かりやすくします。"):
@@ -182,21 +155,6 @@ def test_a_second_upload_replaces_the_first_preview(editor, sheet):
     assert Goal.objects.get(sheet=sheet).objective == "二つ目のファイルです。"
 
 
-def test_an_old_session_copy_is_dropped_on_the_next_upload(editor, sheet):
-    client = client_for(editor)
-    session = client.session
-    session[f"entry_workbook:{sheet.pk}"] = {
-        "data": base64.b64encode(os.urandom(300_000)).decode(),  # the session is compressed
-        "sha256": "0" * 64,
-    }
-    session.save()
-    assert session_size(client) > 400_000
-
-    previewed(client, sheet)
-
-    assert session_size(client) < 1000
-
-
 # --- the import pages -----------------------------------------------------------------------------
 
 
@@ -212,7 +170,7 @@ def test_data_table_preview_keeps_the_file_out_of_the_session(client, seed_year,
     assert response.context["preview"]
     pending = PendingUpload.objects.get(token=response.context["token"])
     assert bytes(pending.data) == data and len(data) > 20_000
-    assert pending.options == {"kind": "csv", "create_tags": False}
+    assert pending.options == {"kind": "csv", "create_tags": False, "policy": ""}
     assert (pending.flavor, pending.office, pending.year, pending.sheet) == (
         PendingUploadFlavor.DATA_TABLE,
         seed_year.office,

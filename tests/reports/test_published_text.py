@@ -13,6 +13,9 @@ from reports.imports.published_text import (
     parse_published_table,
 )
 
+# The text parser alone.
+pytestmark = pytest.mark.anydb
+
 SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seeds" / "nakahara-2020.txt"
 SEED_TEXT = SEED.read_text(encoding="utf-8")
 SEED_LINES = SEED_TEXT.split("\n")
@@ -312,10 +315,13 @@ def test_a_lone_short_paragraph_is_the_goal_not_a_label():
     assert (goal.categories, goal.objective) == ((), "窓口対応")
 
 
-def test_same_name_rows_must_be_consecutive_to_merge():
+def test_a_departments_rows_split_apart_are_refused_saying_so():
     text = table("A課\t1\t共通です。\t", "B課\t1\t共通です。\t", "A課\t2\t共通です。\t")
-    names = [d.name for d in parse_published_table(text).departments]
-    assert names == ["A課", "B課", "A課"]
+    assert_error(
+        text,
+        7,
+        "「A課」の行が5行目からの行と離れていて、間に「B課」の行があります。同じ部署の行は続けて並べてください。",
+    )
 
 
 # --- malformed inputs -------------------------------------------------------
@@ -342,26 +348,99 @@ def test_wrong_field_count_in_seed():
 
 def test_mixed_three_and_four_fields():
     assert_error(seed_with(16, "危機管理担当\t2\t<p>共通</p> <p>目標</p>"), 16,
-                 "4列の行と3列の行が混在しています。")
+                 "この行は3列ですが、ほかの行は4列です。"
+                 "すべての行を部署名・目標番号・目標・実施結果の4列にそろえてください。")
 
 
-@pytest.mark.parametrize("number", ["二", "0", "-1", "1.5", "", "12345678901"])
+def line_break(line: int) -> str:
+    return (
+        f"セルの中で改行しています ({line}行目の行が{line + 1}行目に続いています)。"
+        "1つの目標は1行に収まるよう、セルの中の改行を取り除いてください (段落は <p>…</p> で区切ります)。"
+    )
+
+
+def broken(line: int, at: str) -> str:
+    """The seed with a line break typed into line `line` just before `at`."""
+    lines = list(SEED_LINES)
+    before, after = lines[line - 1].split(at, 1)
+    lines[line - 1 : line] = [before, at + after]
+    return "\n".join(lines)
+
+
+def test_a_line_break_inside_a_goal_cell_is_named_as_such():
+    # Line 16 is 危機管理担当's goal 2: the break cuts its goal text in two.
+    assert_error(broken(16, "具体的には、個人情報"), 16, line_break(16))
+
+
+def test_a_line_break_inside_a_result_cell_is_named_as_such():
+    assert_error(broken(16, "完全性や機密性"), 16, line_break(16))
+
+
+def test_a_line_break_inside_a_department_name_is_named_as_such():
+    # The first row of a department, after the column header.
+    assert_error(broken(22, "総務課"), 22, line_break(22))
+
+
+def test_a_line_break_in_the_first_row_is_named_as_such():
+    assert_error(table("A課\t1\t目標の前半", "後半\t結果", "A課\t2\t目標\t結果"), 5, line_break(5))
+    assert_error(table("A課\t1\t目標\t結果の", "続き", "A課\t2\t目標\t結果"), 5, line_break(5))
+
+
+@pytest.mark.parametrize("number", ["二", "0", "-1", "1.5", "12345678901"])
 def test_goal_number_must_be_a_positive_integer(number):
     text = table("A課\t1\t目標です。\t", f"A課\t{number}\t目標です。\t")
-    assert_error(text, 6, f"目標番号「{number}」が正の整数ではありません。")
+    assert_error(
+        text, 6, f"目標番号「{number}」は数字ではありません。目標番号は1、2、3 …のように数字で入れてください。"
+    )
+
+
+def test_an_empty_goal_number_asks_for_one():
+    text = table("A課\t1\t目標です。\t", "A課\t\t目標です。\t")
+    assert_error(text, 6, "目標番号が空です。2列目に目標番号 (1、2、3 …) を入れてください。")
+
+
+@pytest.mark.parametrize("row", ["B課\t\t\t", "B課\t\t", "B課\t <p></p>\t\t "])
+def test_a_department_without_goal_rows_is_named(row):
+    assert_error(
+        table("A課\t1\t目標です。\t", row) if row.count("\t") == 3 else table("A課\t1\t目標です。", row),
+        6,
+        "「B課」に目標の行がありません。目標番号・目標・実施結果を入れるか、部署名だけのこの行を削除してください。",
+    )
 
 
 def test_duplicate_goal_number():
     assert_error(seed_with(16, SEED_LINES[15].replace("\t2\t", "\t1\t")), 16,
-                 "部署「危機管理担当」の目標番号1が重複しています。")
+                 "「危機管理担当」の目標番号1が15行目と重複しています。目標番号を1から順に付け直してください。")
+
+
+def test_a_gap_in_the_goal_numbers_is_refused():
+    assert_error(seed_with(16, SEED_LINES[15].replace("\t2\t", "\t3\t")), 16,
+                 "「危機管理担当」の目標番号1の次が3になっています。"
+                 "目標番号2の行が抜けていないか確かめ、目標番号を1から順に付け直してください。")
+    assert_error(table("A課\t2\t目標です。\t"), 5,
+                 "「A課」の最初の目標番号が2になっています。"
+                 "目標番号1の行が抜けていないか確かめ、目標番号を1から順に付け直してください。")
+
+
+def test_a_missing_principle_is_refused_not_renumbered():
+    # The seed without ③: ④ would otherwise be printed as ③.
+    lines = [line for line in SEED_LINES if not line.startswith("| ③")]
+    assert_error("\n".join(lines), 9,
+                 "方針の番号が③を飛ばして④になっています。方針③の行が抜けていないか確かめ、番号を①から順に付け直してください。")
+
+
+def test_a_repeated_principle_number_is_refused():
+    lines = list(SEED_LINES)
+    lines[8] = lines[8].replace("③", "②")
+    assert_error("\n".join(lines), 9, "方針の番号②が重複しています。方針の番号を①から順に付け直してください。")
 
 
 def test_empty_goal_cell():
-    assert_error(table("A課\t1\t<p></p> <p> </p>\t結果"), 5, "目標の欄が空です。")
+    assert_error(table("A課\t1\t<p></p> <p> </p>\t結果"), 5, "「A課」の目標1の目標の欄が空です。目標の文を入れてください。")
 
 
 def test_empty_department_name():
-    assert_error(table("<p></p>\t1\t目標です。\t結果"), 5, "部署名が空です。")
+    assert_error(table("<p></p>\t1\t目標です。\t結果"), 5, "部署名が空です。1列目に部署名を入れてください。")
 
 
 NO_POLICY = "区役所サービス向上方針（①〜④のような番号付きの項目）が見つかりません。"

@@ -188,13 +188,13 @@ def test_current_publications_are_the_fullest_newest_published_version_of_each_y
 def test_search_choices_list_the_tags_of_current_publications_only(db):
     office = OfficeFactory()
     fiscal_year = approved_year(departments=2, goals_per_department=3, office=office, year=2021)
-    publish_rows(fiscal_year, version=1, edit=lambda row: row.update(categories="旧区分・共通"))
+    publish_rows(fiscal_year, version=1, edit=lambda row: setattr(row, "categories", "旧区分・共通"))
     publish_rows(fiscal_year, version=2)  # the correction: 旧区分 is no longer public
     publish_rows(
         approved_year(departments=1, goals_per_department=1, office=office, year=2022),
         version=1,
         status=PublicationStatus.FAILED,
-        edit=lambda row: row.update(categories="失敗した版だけの区分"),
+        edit=lambda row: setattr(row, "categories", "失敗した版だけの区分"),
     )
 
     values = published_category_values()

@@ -108,7 +108,7 @@ def test_half_and_full_width_and_case_variants_match(client, published, typed, s
 
 def test_stored_full_width_letters_are_found_by_half_width_queries(client, seed_year):
     publish(
-        seed_year, edit=lambda row: row.update(objective=row["objective"] + "ＳＮＳで発信します。")
+        seed_year, edit=lambda row: setattr(row, "objective", row.objective + "ＳＮＳで発信します。")
     )
     total = PublishedGoal.objects.count()
     assert result_count(search(client, q="SNS")) == total
@@ -241,14 +241,14 @@ def test_only_the_newest_published_version_is_searched(client, seed_year):
     publish(
         seed_year,
         version=1,
-        edit=lambda row: row.update(objective=row["objective"] + "誤記のある版"),
+        edit=lambda row: setattr(row, "objective", row.objective + "誤記のある版"),
     )
     publish(seed_year, version=2)
     publish(
         seed_year,
         version=3,
         status=PublicationStatus.FAILED,
-        edit=lambda row: row.update(objective=row["objective"] + "失敗した版"),
+        edit=lambda row: setattr(row, "objective", row.objective + "失敗した版"),
     )
     assert result_count(search(client, q="誤記のある版")) == 0
     assert result_count(search(client, q="失敗した版")) == 0
@@ -260,7 +260,7 @@ def test_a_published_result_replaces_the_goals_only_publication(client, seed_yea
         seed_year,
         kind=PublicationKind.PLAN,
         version=1,
-        edit=lambda row: row.update(objective=row["objective"] + "目標だけの版"),
+        edit=lambda row: setattr(row, "objective", row.objective + "目標だけの版"),
     )
     assert result_count(search(client, q="目標だけの版")) == PublishedGoal.objects.count()
 
@@ -270,7 +270,7 @@ def test_a_published_result_replaces_the_goals_only_publication(client, seed_yea
 
 def test_hostile_text_is_escaped_while_highlighted(client, seed_year):
     hostile = "<script>alert('x')</script><b>太字</b>&amp;"
-    publish(seed_year, edit=lambda row: row.update(objective=hostile + row["objective"]))
+    publish(seed_year, edit=lambda row: setattr(row, "objective", hostile + row.objective))
 
     body = search(client, q="script 太字").content.decode()
 
@@ -310,7 +310,7 @@ def test_past_the_cap_the_count_stops_and_the_page_asks_for_narrower_criteria(
     client, many_hits, monkeypatch
 ):
     everything = hit_links(search(client, q="窓口")) + hit_links(search(client, q="窓口", page=2))
-    monkeypatch.setattr(views_search, "MAX_HITS", 25)
+    monkeypatch.setattr(search_views, "MAX_HITS", 25)
 
     first = search(client, q="窓口")
     body = first.content.decode()
@@ -330,7 +330,7 @@ def test_past_the_cap_the_count_stops_and_the_page_asks_for_narrower_criteria(
 
 @pytest.mark.parametrize("cap", [27, 1000])
 def test_up_to_the_cap_the_count_is_exact(client, many_hits, monkeypatch, cap):
-    monkeypatch.setattr(views_search, "MAX_HITS", cap)
+    monkeypatch.setattr(search_views, "MAX_HITS", cap)
     body = search(client, q="窓口").content.decode()
     assert '<span class="result-count">27 件</span>' in body
     assert "件以上" not in body
@@ -344,7 +344,7 @@ def test_a_capped_search_takes_as_many_queries_as_one_below_the_cap(client, many
         return len(captured)
 
     below = queries()
-    monkeypatch.setattr(views_search, "MAX_HITS", 5)
+    monkeypatch.setattr(search_views, "MAX_HITS", 5)
     assert queries() == below
 
 

@@ -146,7 +146,7 @@ def test_staff_search_takes_a_constant_number_of_queries(client, world):
 
 
 def test_staff_search_stops_counting_at_the_cap_too(client, world, monkeypatch):
-    monkeypatch.setattr(views_search, "MAX_HITS", 3)
+    monkeypatch.setattr(search_views, "MAX_HITS", 3)
     body = staff_search(client, world, "approver", q="の")
     assert '<span class="result-count">3 件以上</span>' in body
     assert "3件以上見つかりました。" in body

@@ -44,19 +44,16 @@ from goals.services import (
 )
 from goals.validators import normalise_text, validate_plain_text
 from reports.models import PendingUpload
-from tests.conftest import SEED
+from tests.personas import KIKAKU, SOUMU, client_for, member
 from tests.reports.entry_helpers import (
-    KIKAKU,
-    SOUMU,
-    client_for,
     confirm,
     download,
     fill,
-    member,
     upload,
 )
 from tests.reports.import_helpers import all_counts, post_file
 from tests.reports.import_helpers import url as import_url
+from tests.seed import SEED
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 SAVED = "Excelファイルの内容を下書きとして保存しました。"
@@ -341,11 +338,6 @@ ANY_FILE = st.one_of(
     st.binary(max_size=2000),
     damaged_seeds(),
 )
-
-
-@pytest.fixture
-def approver(seed_year):
-    return member(SOUMU, Role.APPROVER)
 
 
 def domain_counts():

@@ -11,6 +11,9 @@ from openpyxl import Workbook
 
 from reports.imports.uploads import MAX_UPLOAD_BYTES, UploadRejected, read_upload
 
+# Reading uploaded files alone.
+pytestmark = pytest.mark.anydb
+
 TABLES = {"csv", "xlsx"}
 
 

@@ -1,7 +1,12 @@
 """Tests for the Excel and CSV exports: every file is read back and compared with the table."""
 
 import csv
+import dataclasses
 import io
+import re
+import shutil
+import subprocess
+from collections import Counter
 from pathlib import Path
 
 import openpyxl
@@ -12,28 +17,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from goals.models import FiscalYear, Goal, PolicyPrinciple, RatingLevel
+from goals.printed import TableDepartment, TableGoal, TableResult, clean_text
 from reports.exporters import EXPORTERS
 from reports.exporters.spreadsheet import FORMULA_STARTS, neutralise_formula, restore_formula
+from goals.models import MAX_ACHIEVEMENT, MAX_ACTIONS, MAX_DONE, MAX_OBJECTIVE
 from reports.exporters.xlsx import (
+    LINE_HEIGHT,
+    MAX_LINES,
     MAX_ROW_HEIGHT,
-    MAX_TEXT_WIDTH,
-    TEXT_WIDTH,
+    ROW_PADDING,
     display_width,
     estimate_lines,
-    fit_width,
     row_height,
+    split_cell,
     xlsx_text,
 )
 from reports.models import PublicationKind
-from reports.table import (
-    DATA_COLUMNS,
-    PublicTable,
-    TableDepartment,
-    TableGoal,
-    TableResult,
-    build_table,
-    clean_text,
-)
+from reports.table import DATA_COLUMNS, POLICY_COLUMNS, PublicTable, build_table
 from tests.factories import (
     CategoryFactory,
     DepartmentFactory,
@@ -131,13 +131,13 @@ def seed_goals(seed_year):
     )
 
 
-def small_table(**goal_fields) -> PublicTable:
+def small_table(*, policy=("方針です。",), **goal_fields) -> PublicTable:
     """A one-goal table built in memory, for what does not need the database."""
     result = TableResult(
         done=goal_fields.pop("done", "実施しました。"),
         achievement=goal_fields.pop("achievement", ""),
         rating=goal_fields.pop("rating", ""),
-        omitted_reason="",
+        omitted_reason=goal_fields.pop("omitted_reason", ""),
     )
     goal = TableGoal(
         **{
@@ -156,7 +156,7 @@ def small_table(**goal_fields) -> PublicTable:
         municipality_code="999991",
         year=2021,
         kind=PublicationKind.RESULT,
-        policy=("方針です。",),
+        policy=policy,
         departments=(TableDepartment(code="001", name="試験課", goals=(goal,)),),
         has_rating=False,
     )
@@ -220,10 +220,9 @@ def test_csv_has_every_goal_and_result_in_order(seed_table, seed_goals):
         assert row[COLUMN["目標番号"]] == str(goal.number)
         assert row[COLUMN["目標"]] == goal.objective
         assert row[COLUMN["具体的な取組内容"]] == goal.actions
-        assert row[COLUMN["実施結果"]] == (
-            result.omitted_reason if result.is_omitted else result.done
-        )
+        assert row[COLUMN["実施結果"]] == result.done
         assert row[COLUMN["目標の達成度"]] == result.achievement
+        assert row[COLUMN["省略の理由"]] == (result.omitted_reason if result.is_omitted else "")
 
 
 def test_csv_identifies_the_year_and_office(seed_table):
@@ -239,9 +238,14 @@ def test_csv_keeps_literal_text_of_the_seed(seed_table):
         by_department.setdefault(row[COLUMN["部署名"]].split(" ")[-1], []).append(row)
 
     assert seed.count(OMITTED) == 3
-    assert [row[COLUMN["実施結果"]] for row in by_department["衛生課"]] == [OMITTED] * 3
+    # An omitted result is a value of its own column, never inferred from the 実施結果 text.
+    assert [row[COLUMN["省略の理由"]] for row in by_department["衛生課"]] == [OMITTED] * 3
+    assert [row[COLUMN["実施結果"]] for row in by_department["衛生課"]] == [""] * 3
     assert [row[COLUMN["区分"]] for row in by_department["区民課"]] == ["", "", ""]
     assert by_department["地域ケア推進課"][0][COLUMN["区分"]] == "電話・対面"
+    # The seed prints 「電話・対面対応」: the goal's own order, not the office's tag order.
+    assert "<p>電話・対面対応</p>" in seed
+    assert by_department["児童家庭課"][0][COLUMN["区分"]] == "電話・対面対応"
     assert (
         "「市長への手紙」の過去4年間の内容や傾向等について企画調整会議に報告する"
         in by_department["企画課"][1][COLUMN["実施結果"]]
@@ -276,7 +280,7 @@ def test_xlsx_data_sheet_is_the_csv_rows(seed_table):
 def test_xlsx_data_sheet_is_plain_and_filterable(seed_table):
     sheet = read_xlsx(render("xlsx", seed_table))["データ"]
     assert not sheet.merged_cells.ranges
-    assert sheet.auto_filter.ref == "A1:M51"
+    assert sheet.auto_filter.ref == "A1:N51"
     assert sheet.freeze_panes == "A2"
     assert all(cell.font.bold for cell in sheet[1])
     assert all(6 <= sheet.column_dimensions[cell.column_letter].width <= 50 for cell in sheet[1])
@@ -297,11 +301,16 @@ def test_xlsx_layout_sheet_has_every_goal_paragraph_in_order(seed_table, seed_go
     for row, goal in enumerate(seed_goals, first):
         cell = sheet.cell(row=row, column=3)
         lines = cell.value.split("\n")
-        paragraphs = [p for p in (goal.objective + "\n" + goal.actions).split("\n") if p.strip()]
-        tags = "・".join(
-            c.name for c in sorted(goal.categories.all(), key=lambda c: (c.sort_order, c.name))
+        objective = [p for p in goal.objective.split("\n") if p.strip()]
+        actions = [p for p in goal.actions.split("\n") if p.strip()]
+        tags = "・".join(c.name for c in goal.ordered_categories())
+        # Headed as the seed heads them: 【目標】 before the objective, then 【具体的な取組内容】
+        # on a line of its own where there are any.
+        assert lines == (
+            ([tags] if tags else [])
+            + ["【目標】" + objective[0], *objective[1:]]
+            + (["【具体的な取組内容】", *actions] if actions else [])
         )
-        assert lines == ([tags] if tags else []) + paragraphs
         assert sheet.cell(row=row, column=2).value == goal.number
         assert cell.alignment.wrap_text and cell.alignment.vertical == "top"
     assert sheet.cell(row=first + len(seed_goals), column=3).value is None
@@ -316,7 +325,11 @@ def test_xlsx_layout_sheet_prints_results_and_omitted_reasons(seed_table, seed_g
         if goal.result.is_omitted:
             assert text == OMITTED
         else:
-            assert text.split("\n")[0] == goal.result.done.split("\n")[0]
+            lines = text.split("\n")
+            assert lines[:2] == ["・実施結果", goal.result.done.split("\n")[0]]
+            if goal.result.achievement:
+                at = lines.index("・目標の達成度")
+                assert lines[at + 1 :] == goal.result.achievement.split("\n")
 
 
 def test_xlsx_layout_sheet_prints_a4_landscape_with_the_header_on_every_page(seed_table):
@@ -396,7 +409,7 @@ def test_bad_text_is_stored_as_text_in_xlsx(bad_year):
     layout = workbook["公表用"]
     cells = [cell for row in layout.iter_rows() for cell in row if isinstance(cell.value, str)]
     assert all(cell.data_type == "s" for cell in cells)
-    assert "=1+1" in {cell.value.split("\n")[0] for cell in cells}
+    assert "=1+1" in {line for cell in cells for line in cell.value.split("\n")}
 
 
 def test_bad_text_is_neutralised_in_csv(bad_year):
@@ -488,13 +501,215 @@ def test_row_height():
     assert row_height(1000) == MAX_ROW_HEIGHT
 
 
-def test_fit_width_widens_only_for_text_too_long_for_one_row():
-    assert fit_width(["短い文"]) == TEXT_WIDTH
-    assert fit_width([]) == TEXT_WIDTH
-    widened = fit_width(["長" * 1000])
-    assert TEXT_WIDTH < widened <= MAX_TEXT_WIDTH
-    assert row_height(estimate_lines("長" * 1000, widened)) < MAX_ROW_HEIGHT
-    assert fit_width(["長" * 100_000]) == MAX_TEXT_WIDTH
+# Long goals: no row taller than Excel allows, nothing cut off, readable print
+
+
+def _prose(length):
+    sentence = "区民の皆様に分かりやすい説明を心がけ、窓口と電話の対応を改善しました。"
+    return (sentence * (length // len(sentence) + 1))[:length]
+
+
+def _lines(length):
+    return "\n".join(["一行の短い段落です。"] * length)[:length]
+
+
+# Goals within the form's limits (goals.models) whose rows need 578 to 1,313 points.
+LONG_GOALS = {
+    "prose at every limit": dict(
+        objective=_prose(MAX_OBJECTIVE), actions=_prose(MAX_ACTIONS),
+        done=_prose(MAX_DONE), achievement=_prose(MAX_ACHIEVEMENT),
+    ),
+    "one short line a paragraph": dict(
+        objective=_lines(MAX_OBJECTIVE), actions=_lines(MAX_ACTIONS),
+        done=_lines(MAX_DONE), achievement=_lines(MAX_ACHIEVEMENT),
+    ),
+    "no sentence end at all": dict(
+        objective="あ" * MAX_OBJECTIVE, actions="い" * MAX_ACTIONS,
+        done="う" * MAX_DONE, achievement="え" * MAX_ACHIEVEMENT,
+    ),
+}
+
+
+def long_table() -> PublicTable:
+    """The long goals of LONG_GOALS as one department's goals 1, 2, 3."""
+    goals = tuple(
+        TableGoal(
+            number=number,
+            categories=("電話", "対面対応"),
+            objective=fields["objective"],
+            actions=fields["actions"],
+            result=TableResult(done=fields["done"], achievement=fields["achievement"]),
+        )
+        for number, fields in enumerate(LONG_GOALS.values(), 1)
+    )
+    department = TableDepartment(code="001", name="試験課", goals=goals)
+    return dataclasses.replace(small_table(), departments=(department,))
+
+
+def layout_rows(sheet):
+    """(row, {column letter: text}) of every row below the column header."""
+    first = header_row_of(sheet) + 1
+    for row in range(first, sheet.max_row + 1):
+        yield row, {
+            letter: sheet[f"{letter}{row}"].value or "" for letter in "CD"
+        }
+
+
+def test_a_long_goal_runs_on_over_rows_no_taller_than_excel_allows():
+    sheet = read_xlsx(render("xlsx", long_table()))["公表用"]
+    for fields in LONG_GOALS.values():
+        # In one row, each goal would need far more than Excel's tallest row.
+        result = "\n".join(["・実施結果", fields["done"], "・目標の達成度", fields["achievement"]])
+        assert estimate_lines(result, 60) * LINE_HEIGHT > 1.4 * MAX_ROW_HEIGHT
+    rows = list(layout_rows(sheet))
+    assert len(rows) > 3  # at least one goal runs on below its first row
+    for row, texts in rows:
+        assert sheet.row_dimensions[row].height <= MAX_ROW_HEIGHT
+        for letter, text in texts.items():
+            width = sheet.column_dimensions[letter].width
+            # What the row needs, not what Excel would cut it to.
+            assert estimate_lines(text, width) * LINE_HEIGHT + 2 * ROW_PADDING <= sheet.row_dimensions[row].height
+    # Every character of every goal is on the sheet, in order.
+    goal_text = re.sub(r"\s", "", "".join(texts["C"] for _, texts in rows))
+    result_text = re.sub(r"\s", "", "".join(texts["D"] for _, texts in rows))
+    for fields in LONG_GOALS.values():
+        assert re.sub(r"\s", "", fields["objective"] + "【具体的な取組内容】" + fields["actions"]) in goal_text
+        assert re.sub(r"\s", "", fields["done"] + "・目標の達成度" + fields["achievement"]) in result_text
+
+
+def test_a_goal_running_on_keeps_its_number_and_department_beside_all_its_rows():
+    sheet = read_xlsx(render("xlsx", long_table()))["公表用"]
+    first = header_row_of(sheet) + 1
+    (department,) = department_ranges(sheet)
+    assert (department.min_row, department.max_row) == (first, sheet.max_row)
+    numbers = sorted(
+        (r for r in sheet.merged_cells.ranges if r.min_col == r.max_col == 2 and r.min_row >= first),
+        key=lambda r: r.min_row,
+    )
+    assert [sheet.cell(row=r.min_row, column=2).value for r in numbers] == [1, 2, 3]
+    assert numbers[0].min_row == first and numbers[-1].max_row == sheet.max_row
+    # Borders close each goal's cell only at its first and last row.
+    top, bottom = numbers[0].min_row, numbers[0].max_row
+
+    def style(side):
+        return side.style if side is not None else None
+
+    assert style(sheet.cell(row=top, column=3).border.top) == "thin"
+    assert style(sheet.cell(row=top, column=3).border.bottom) is None
+    assert style(sheet.cell(row=bottom, column=3).border.bottom) == "thin"
+
+
+def test_split_cell_keeps_every_line_and_a_heading_with_its_text():
+    # The second heading would fit as the first row's last line, but its text would not.
+    lines = ["・実施結果", *(["あ" * 29] * (MAX_LINES - 2)), "・目標の達成度", *(["い" * 29] * 10)]
+    pieces = split_cell(lines, 60)
+    assert "\n".join(pieces).split("\n") == lines
+    assert all(estimate_lines(piece, 60) <= MAX_LINES for piece in pieces)
+    assert pieces[0].split("\n")[-1] == "あ" * 29
+    assert pieces[1].startswith("・目標の達成度")
+    assert split_cell([], 60) == [""]
+    # A paragraph too long for one row is split between sentences, and one sentence between characters.
+    long_sentence = "う" * (29 * MAX_LINES * 2 + 5)
+    assert "".join(split_cell([long_sentence], 60)) == long_sentence
+    assert all(estimate_lines(piece, 60) <= MAX_LINES for piece in split_cell([long_sentence], 60))
+
+
+def fit_scale(sheet) -> float:
+    """The print scale at which the sheet's columns fit the A4 landscape page between its margins.
+
+    Column widths are in characters of the default font (Calibri 11, 7 pixels a digit in Excel);
+    a pixel is 0.75 point.
+    """
+    pixels = sum(
+        int((256 * sheet.column_dimensions[letter].width + int(128 / 7)) / 256 * 7)
+        for letter in "ABCD"[: sheet.max_column]
+    )
+    printable = (11.69 - sheet.page_margins.left - sheet.page_margins.right) * 72
+    return min(1.0, printable / (pixels * 0.75))
+
+
+@pytest.mark.parametrize("kind", [PublicationKind.RESULT, PublicationKind.PLAN])
+def test_one_long_cell_does_not_shrink_the_whole_printed_sheet(kind):
+    long = small_table(objective=_prose(MAX_OBJECTIVE), done=_prose(MAX_DONE))
+    short = small_table()
+    for table in (long, short):
+        table = dataclasses.replace(table, kind=kind)
+        sheet = read_xlsx(render("xlsx", table))["公表用"]
+        assert fit_scale(sheet) >= 0.70
+        widths = [sheet.column_dimensions[letter].width for letter in "ABCD"[: sheet.max_column]]
+        assert widths == ([18, 5, 60, 60] if kind == PublicationKind.RESULT else [18, 5, 120])
+
+
+SOFFICE = shutil.which("soffice")
+
+
+def _layout_only_pdf(workbook_bytes, tmp_path) -> Path:
+    """LibreOffice's PDF of the sheet 公表用 alone (the データ sheet would repeat every text)."""
+    workbook = read_xlsx(workbook_bytes)
+    for name in workbook.sheetnames:
+        if name != "公表用":
+            del workbook[name]
+    path = tmp_path / "layout.xlsx"
+    workbook.save(path)
+    subprocess.run(
+        [SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        check=True, capture_output=True, timeout=180,
+    )
+    return tmp_path / "layout.pdf"
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed (libreoffice-calc-nogui)")
+def test_libreoffice_prints_every_character_of_long_goals_at_a_readable_scale(tmp_path):
+    table = long_table()
+    data = render("xlsx", table)
+    pdf = _layout_only_pdf(data, tmp_path)
+
+    printed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    on_sheet = Counter()
+    for row in read_xlsx(data)["公表用"].iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                on_sheet.update(re.sub(r"\s", "", cell.value))
+    # A row too short for its text is cut off in print: its characters are missing.
+    assert not on_sheet - Counter(re.sub(r"\s", "", printed))
+
+    # The header 部署名 is printed in the 10pt bold font: its width shows the print scale.
+    words = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    found = re.search(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>部署名</word>', words)
+    assert found
+    scale = (float(found.group(2)) - float(found.group(1))) / (3 * 10)
+    assert scale >= 0.70
+
+
+# The year's policy
+
+
+def test_the_policy_travels_as_data_in_its_own_sheet(seed_table):
+    workbook = read_xlsx(render("xlsx", seed_table))
+    rows = list(workbook["方針"].iter_rows(values_only=True))
+    assert list(rows[0]) == [column.name for column in POLICY_COLUMNS]
+    assert [row[0] for row in rows[1:]] == [1, 2, 3, 4]
+    assert [row[1] for row in rows[1:]] == list(seed_table.policy)
+    assert workbook.sheetnames == ["公表用", "データ", "方針"]
+
+
+def test_a_year_without_policy_prints_no_policy_heading():
+    workbook = read_xlsx(render("xlsx", small_table(policy=())))
+    texts = {cell.value for row in workbook["公表用"].iter_rows() for cell in row}
+    assert "区役所サービス向上方針" not in texts
+    assert list(workbook["方針"].iter_rows(values_only=True)) == [("番号", "区役所サービス向上方針")]
+
+
+def test_an_omitted_result_prints_only_its_reason_and_has_its_own_column():
+    table = small_table(done="", omitted_reason="※大規模災害への対応状況を踏まえ、総括を省略とします")
+    workbook = read_xlsx(render("xlsx", table))
+    first = header_row_of(workbook["公表用"]) + 1
+    assert workbook["公表用"].cell(row=first, column=4).value == "※大規模災害への対応状況を踏まえ、総括を省略とします"
+    data = data_sheet_rows(workbook)[1]
+    assert (data[COLUMN["実施結果"]], data[COLUMN["省略の理由"]]) == ("", "※大規模災害への対応状況を踏まえ、総括を省略とします")
 
 
 # Queries

@@ -20,7 +20,7 @@ class PdfExporter(Exporter):
     content_type = "application/pdf"
 
     def render(self, table, cache: PartCache | None = None):
-        """The PDF: fonts embedded as subsets, title, author and language in its metadata.
+        """The PDF: each font embedded once as a subset, title, author and language in its metadata.
 
         The file assembled last for the same table (office, year, kind) is kept; when only a
         few departments changed since (a correction), their parts are replaced in it rather
@@ -28,10 +28,11 @@ class PdfExporter(Exporter):
         """
         cache = cache or PartCache()
         parts = table_parts(table, cache)
+        page_numbers = cache.page_numbers()
         identity = f"{table.office_slug}-{table.year}-{table.kind!s}"
         previous = cache.assembled(identity)
-        result = reassemble(*previous, parts, cache.fonts) if previous else None
+        result = reassemble(*previous, parts, page_numbers) if previous else None
         if result is None:
-            result = assemble_laid_out(parts, cache.fonts)
+            result = assemble_laid_out(parts, page_numbers)
         cache.keep_assembled(identity, *result)
         return result[0]

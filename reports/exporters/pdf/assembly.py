@@ -3,21 +3,22 @@
 The first part (the title page) is the base: its catalog, metadata, language and structure tree
 root stay. Each further part brings its pages, its structure elements (appended under the
 base's Document element, with the parent-tree keys moved past the ones before), its named
-destinations and its outline entries (under the title). Parts carry no font programs: each
-font is embedded once, as one subset of every glyph any part uses (reports.exporters.pdf.fonts).
-The page numbers, which no part could know, are printed where the stylesheet's @bottom-center
-would print them, as pagination artifacts that screen readers skip.
+destinations and its outline entries (under the title). Each font is embedded once, merged
+from the parts' own subsets (reports.exporters.pdf.fonts). The page numbers, which no part
+could know, are printed where the stylesheet's @bottom-center would print them, in the font
+WeasyPrint prints that footer with (weasy.render_page_numbers), as pagination artifacts that
+screen readers skip.
 """
 
 import io
 import json
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, Pdf, String
 
-from reports.exporters.pdf.fonts import FontStore, PartFont
+from reports.exporters.pdf.fonts import merge_fonts
+from reports.exporters.pdf.weasy import PAGE_NUMBER_CHARACTERS
 
 MM = 72 / 25.4
 # As css/table-pdf.css prints the page number: @bottom-center of a 14 mm bottom margin, 3 mm
@@ -28,7 +29,6 @@ PAGE_NUMBER_SIZE = 8
 LINE_HEIGHT = 1.5
 TEXT_COLOR = (0x21 / 255, 0x25 / 255, 0x29 / 255)
 PAGE_NUMBER_FONT = Name("/PageNumber")
-PAGE_NUMBER_CHARACTERS = "0123456789 /"
 STAMP_START = b"Q\n/Artifact <</Type /Pagination"
 
 
@@ -68,8 +68,11 @@ class Layout:
 assembly_counts = {"whole": 0, "replaced": 0}
 
 
-def assemble_laid_out(parts, fonts: FontStore) -> tuple[bytes, Layout]:
-    """The parts (title page first) as one PDF, and where each part is in it."""
+def assemble_laid_out(parts, page_numbers) -> tuple[bytes, Layout]:
+    """The parts (title page first) as one PDF, and where each part is in it.
+
+    page_numbers is the Part whose font prints the page numbers (PartCache.page_numbers).
+    """
     assembly_counts["whole"] += 1
     first, *rest = parts
     pdf = Pdf.open(io.BytesIO(first.pdf))
@@ -89,10 +92,10 @@ def assemble_laid_out(parts, fonts: FontStore) -> tuple[bytes, Layout]:
         for part in rest:
             next_key = _insert(pdf, part, len(pdf.pages), len(document.K), len(title_items),
                                document, nums, dests, title_items, next_key, layout)  # fmt: skip
-    return _finish(pdf, parts, layout, nums, next_key, dests, fonts), layout
+    return _finish(pdf, parts, layout, nums, next_key, dests, page_numbers), layout
 
 
-def reassemble(previous: bytes, layout: Layout, parts, fonts: FontStore):
+def reassemble(previous: bytes, layout: Layout, parts, page_numbers):
     """The file `previous` (laid out as `layout`) with the parts that changed replaced.
 
     A correction to one department changes its part alone; replacing that part in the file
@@ -139,7 +142,7 @@ def reassemble(previous: bytes, layout: Layout, parts, fonts: FontStore):
                                title_items, next_key, replaced)  # fmt: skip
             for field, values in replaced.to_json().items():
                 getattr(layout, field)[i] = values[0]
-    return _finish(pdf, parts, layout, nums, next_key, dests, fonts), layout
+    return _finish(pdf, parts, layout, nums, next_key, dests, page_numbers), layout
 
 
 def _insert(pdf, part, page_at, kid_at, item_at, document, nums, dests, title_items, next_key,
@@ -180,7 +183,7 @@ def _insert(pdf, part, page_at, kid_at, item_at, document, nums, dests, title_it
     return next_key + _next_key(part_nums)
 
 
-def _finish(pdf, parts, layout, nums, next_key, dests, fonts) -> bytes:
+def _finish(pdf, parts, layout, nums, next_key, dests, page_numbers) -> bytes:
     tree = pdf.Root.StructTreeRoot
     tree.ParentTree = Dictionary(Nums=Array(nums))
     tree.ParentTreeNextKey = next_key
@@ -188,8 +191,8 @@ def _finish(pdf, parts, layout, nums, next_key, dests, fonts) -> bytes:
     page_fonts = [
         part.fonts for part, pages in zip(parts, layout.pages, strict=True) for _ in range(pages)
     ]
-    _embed_fonts(pdf, page_fonts, fonts)
-    _number_pages(pdf, parts, fonts)
+    merge_fonts(pdf, page_fonts, skip={str(PAGE_NUMBER_FONT)})
+    _number_pages(pdf, page_numbers)
     output = io.BytesIO()
     pdf.save(
         output,
@@ -252,135 +255,21 @@ def _items(node) -> list:
     return items
 
 
-# --- Fonts ---------------------------------------------------------------------------------------
-
-
-def _embed_fonts(pdf, page_fonts, fonts: FontStore):
-    """Every font program, embedded once (parts carry none, see weasy.render_part).
-
-    A font that every part can share becomes one font object with one subset of all the glyphs
-    of all the parts; a part's font with stand-ins for characters no font has keeps its own
-    object, given a subset of its own glyphs.
-    """
-    shared = defaultdict(list)  # (name, source, index) -> that font as each part uses it
-    for part_fonts in {id(fonts): fonts for fonts in page_fonts}.values():
-        for font in part_fonts:
-            if font.shareable:
-                shared[(font.name, font.source, font.index)].append(font)
-    canonical, embedded = {}, set()
-    for page, part_fonts in zip(pdf.pages, page_fonts, strict=True):
-        by_name = {font.name: font for font in part_fonts}
-        for resources in _resources(page.obj):
-            font_dict = resources.get("/Font")
-            if font_dict is None:
-                continue
-            for resource_name, font in list(font_dict.items()):
-                if font.Subtype != Name.Type0 or resource_name == PAGE_NUMBER_FONT:
-                    continue  # Type 3 (bitmap) fonts draw their glyphs themselves
-                part_font = by_name[str(font.BaseFont).lstrip("/")]
-                face = fonts.face(part_font.source, part_font.index)
-                if part_font.shareable:
-                    key = (part_font.name, part_font.source, part_font.index)
-                    if key not in canonical:
-                        canonical[key] = font
-                        _embed_shared(pdf, font, shared[key], face)
-                    font_dict[resource_name] = canonical[key]
-                elif font.objgen not in embedded:
-                    embedded.add(font.objgen)
-                    _embed_program(font, face.subset(part_font.widths, notdef_outline=True))
-
-
-def _resources(obj, seen=None):
-    """The resource dictionaries of a page and of the forms it draws, each once."""
-    seen = set() if seen is None else seen
-    resources = obj.get("/Resources")
-    if resources is None or resources.objgen in seen and resources.objgen != (0, 0):
-        return
-    seen.add(resources.objgen)
-    yield resources
-    for xobject in resources.get("/XObject", {}).values():
-        if xobject.get("/Subtype") == Name.Form:
-            yield from _resources(xobject, seen)
-
-
-def _embed_shared(pdf, font, part_fonts: list[PartFont], face):
-    """The font object given every glyph, width and Unicode of all parts, and their one subset."""
-    widths, to_unicode = {}, {}
-    for part_font in part_fonts:
-        widths.update(part_font.widths)
-        for gid, text in part_font.to_unicode.items():
-            to_unicode.setdefault(gid, text)
-    descendant = font.DescendantFonts[0]
-    descendant.W = _widths_array(widths)
-    font.ToUnicode = pdf.make_stream(to_unicode_cmap(to_unicode))
-    descriptor = descendant.FontDescriptor
-    bbox = list(descriptor.FontBBox)
-    bbox[2] = max(widths.values(), default=0)
-    descriptor.FontBBox = Array(bbox)
-    _embed_program(font, face.subset(widths))
-
-
-def _embed_program(font, data: bytes):
-    descriptor = font.DescendantFonts[0].FontDescriptor
-    if "/FontFile2" in descriptor:
-        descriptor.FontFile2.write(data)
-        descriptor.FontFile2.Length1 = len(data)
-    else:
-        descriptor.FontFile3.write(data)
-
-
-def _widths_array(widths) -> Array:
-    """The W array: [first-id [w w w] first-id [w] ...] over runs of consecutive ids."""
-    array, run, previous = Array(), None, None
-    for gid in sorted(widths):
-        if previous is None or gid != previous + 1:
-            run = Array()
-            array.append(gid)
-            array.append(run)
-        run.append(widths[gid])
-        previous = gid
-    return array
-
-
-def to_unicode_cmap(to_unicode) -> bytes:
-    """A ToUnicode CMap (Adobe-Identity-UCS) for 2-byte glyph ids."""
-    lines = [
-        b"/CIDInit /ProcSet findresource begin",
-        b"12 dict begin",
-        b"begincmap",
-        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
-        b"/CMapName /Adobe-Identity-UCS def",
-        b"/CMapType 2 def",
-        b"1 begincodespacerange",
-        b"<0000> <ffff>",
-        b"endcodespacerange",
-    ]
-    items = sorted(to_unicode.items())
-    for start in range(0, len(items), 100):
-        batch = items[start : start + 100]
-        lines.append(f"{len(batch)} beginbfchar".encode())
-        for gid, text in batch:
-            lines.append(f"<{gid:04x}> <{text.encode('utf-16-be').hex()}>".encode())
-        lines.append(b"endbfchar")
-    lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
-    return b"\n".join(lines)
-
-
 # --- Page numbers --------------------------------------------------------------------------------
 
 
-def _number_pages(pdf, parts, fonts: FontStore):
-    """ "n / total" at the foot of every page, in a small font of its own."""
-    body = max(
-        (font for part in parts for font in part.fonts),
-        key=lambda font: len(font.widths),
-    )
-    face = fonts.face(body.source, body.index)
-    glyphs = {character: face.glyph(character) for character in PAGE_NUMBER_CHARACTERS}
-    font = _page_number_font(pdf, body, face, glyphs)
+def _number_pages(pdf, page_numbers):
+    """ "n / total" at the foot of every page, in the font of WeasyPrint's own footer."""
+    font, part_font = _page_number_font(pdf, page_numbers)
+    codes = {text: cid for cid, text in part_font.to_unicode.items()}
+    missing = [c for c in PAGE_NUMBER_CHARACTERS if codes.get(c) not in part_font.widths]
+    if missing:
+        raise ValueError(f"The font {part_font.name} has no glyph for {''.join(missing)!r}.")
+    glyphs = {c: (codes[c], part_font.widths[codes[c]]) for c in PAGE_NUMBER_CHARACTERS}
     total = len(pdf.pages)
     scale = PAGE_NUMBER_SIZE / 1000
-    ascent, descent = face.ascender * 1000 / face.upem, -face.descender * 1000 / face.upem
+    descriptor = font.DescendantFonts[0].FontDescriptor
+    ascent, descent = float(descriptor.Ascent), -float(descriptor.Descent)
     half_leading = (PAGE_NUMBER_SIZE * LINE_HEIGHT - (ascent + descent) * scale) / 2
     baseline = BOTTOM_MARGIN - PAGE_NUMBER_PADDING - half_leading - ascent * scale
     red, green, blue = TEXT_COLOR
@@ -409,57 +298,19 @@ def _number_pages(pdf, parts, fonts: FontStore):
         resources.Font[PAGE_NUMBER_FONT] = font
 
 
-def _page_number_font(pdf, body: PartFont, face, glyphs):
-    missing = [c for c, glyph in glyphs.items() if glyph is None]
-    if missing:
-        raise ValueError(f"The font {body.name} has no glyph for {''.join(missing)!r}.")
-    widths = {gid: width for gid, width in glyphs.values()}
-    to_unicode = {gid: character for character, (gid, _) in glyphs.items()}
-    data = face.subset(sorted(widths))
-    opentype = data[:4] == b"OTTO"
-    postscript_name = body.name.split("+", 1)[-1]
-    ascent = round(face.ascender * 1000 / face.upem)
-    descent = round(face.descender * 1000 / face.upem)
-    font_file = pdf.make_stream(data)
-    if opentype:
-        font_file.Subtype = Name.OpenType
-    else:
-        font_file.Length1 = len(data)
-    descriptor = pdf.make_indirect(
-        Dictionary(
-            Type=Name.FontDescriptor,
-            FontName=Name(f"/PAGENO+{postscript_name}"),
-            Flags=4,
-            FontBBox=Array([0, descent, round(max(widths.values())), ascent]),
-            ItalicAngle=0,
-            Ascent=ascent,
-            Descent=descent,
-            CapHeight=ascent,
-            StemV=80,
-            **{"FontFile3" if opentype else "FontFile2": font_file},
-        )
-    )
-    descendant = pdf.make_indirect(
-        Dictionary(
-            Type=Name.Font,
-            Subtype=Name.CIDFontType0 if opentype else Name.CIDFontType2,
-            BaseFont=Name(f"/PAGENO+{postscript_name}"),
-            CIDSystemInfo=Dictionary(
-                Registry=String("Adobe"), Ordering=String("Identity"), Supplement=0
-            ),
-            W=_widths_array(widths),
-            FontDescriptor=descriptor,
-        )
-    )
-    if not opentype:
-        descendant.CIDToGIDMap = Name.Identity
-    return pdf.make_indirect(
-        Dictionary(
-            Type=Name.Font,
-            Subtype=Name.Type0,
-            BaseFont=Name(f"/PAGENO+{postscript_name}"),
-            Encoding=Name("/Identity-H"),
-            DescendantFonts=Array([descendant]),
-            ToUnicode=pdf.make_stream(to_unicode_cmap(to_unicode)),
-        )
-    )
+def _page_number_font(pdf, page_numbers):
+    """The footer's font of weasy.render_page_numbers, copied in under a subset tag of its own."""
+    source = Pdf.open(io.BytesIO(page_numbers.pdf))
+    for resources in (page.obj.Resources for page in source.pages):
+        for font in resources.get("/Font", {}).values():
+            part_font = next(
+                (f for f in page_numbers.fonts if f.name == str(font.BaseFont).lstrip("/")), None
+            )
+            if part_font is None or font.get("/Subtype") != Name.Type0:
+                continue
+            font = pdf.copy_foreign(font)
+            name = Name("/PAGENO+" + part_font.name.split("+", 1)[-1])
+            font.BaseFont = font.DescendantFonts[0].BaseFont = name
+            font.DescendantFonts[0].FontDescriptor.FontName = name
+            return font, part_font
+    raise ValueError("The page-number rendering has no font.")

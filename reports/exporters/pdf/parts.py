@@ -6,6 +6,10 @@ rendered once per key — when its sheet is approved (reports.receivers), or at 
 table is published — and publishing only assembles. A correction to one department changes that
 department's key alone, so republishing renders that one part again.
 
+A part is kept as WeasyPrint wrote it, but for three things the assembly needs: its table
+header ids made unique, every table header given its scope (reports.exporters.pdf.tags), and its
+fonts rewritten to the glyphs it uses and described beside it (reports.exporters.pdf.fonts).
+
 Parts live in settings.PDF_PARTS_DIR (a cache: deleting it costs time, never data). Missing parts
 are rendered in parallel by long-lived worker processes (reports.exporters.pdf.pool).
 """
@@ -15,6 +19,7 @@ import io
 import json
 import logging
 import os
+import tempfile
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -24,14 +29,18 @@ from pathlib import Path
 import pikepdf
 from django.conf import settings
 
+from goals.printed import TableDepartment
 from reports.exporters.pdf import weasy
 from reports.exporters.pdf.assembly import Layout
-from reports.exporters.pdf.fonts import FontStore, PartFont, write_atomically
-from reports.table import PublicTable, TableDepartment
+from reports.exporters.pdf.fonts import PartFont, compact_fonts
+from reports.exporters.pdf.tags import add_header_scopes, unique_header_ids
+from reports.table import PublicTable
 
 logger = logging.getLogger(__name__)
 
 FRONT = None  # the title page's place among a table's departments
+# Folders in the cache: the parts, and the font page numbers are printed with (one per renderer).
+PARTS, PAGE_NUMBERS = "parts", "page-numbers"
 
 
 @dataclass(frozen=True)
@@ -72,29 +81,28 @@ def _key(*material: str) -> str:
 
 
 class PartCache:
-    """Rendered parts in a folder: parts/ab/<key>.pdf with <key>.json beside it, fonts/ for the fonts."""
+    """Rendered parts in a folder: parts/ab/<key>.pdf with <key>.json beside it (page-numbers/ alike)."""
 
     def __init__(self, folder: Path | None = None):
         self.folder = Path(folder or settings.PDF_PARTS_DIR)
-        self.fonts = FontStore(self.folder / "fonts")
 
-    def _paths(self, key):
-        base = self.folder / "parts" / key[:2] / key
+    def _paths(self, key, kind=PARTS):
+        base = self.folder / kind / key[:2] / key
         return base.with_suffix(".pdf"), base.with_suffix(".json")
 
-    def get(self, key: str) -> Part | None:
+    def get(self, key: str, kind=PARTS) -> Part | None:
         """The part if it was rendered, from this process's memory or from the folder."""
         remembered = _remembered.get((self.folder, key))
         if remembered is not None:
             _remembered.move_to_end((self.folder, key))
             return remembered
-        part = self._read(key)
+        part = self._read(key, kind)
         if part is not None:
             _remember(self.folder, part)
         return part
 
-    def _read(self, key: str) -> Part | None:
-        pdf_path, meta_path = self._paths(key)
+    def _read(self, key: str, kind) -> Part | None:
+        pdf_path, meta_path = self._paths(key, kind)
         found = _read_checked(pdf_path, meta_path)
         if found is None:
             return None
@@ -104,15 +112,23 @@ class PartCache:
         return Part(key=key, pdf=pdf, pages=meta["pages"], fonts=fonts)
 
     def render(self, request: PartRequest) -> Part:
-        """Render a part with WeasyPrint and keep it, with its fonts' original files."""
+        """Render a part with WeasyPrint and keep it."""
         rendered = weasy.render_part(request.header, request.department)
-        part = Part(
-            key=request.key,
-            pdf=unique_header_ids(rendered.pdf, prefix=request.key[:12]),
-            pages=rendered.pages,
-            fonts=tuple(self.fonts.part_font(font) for font in rendered.fonts),
+        part = self._keep(request.key, rendered, prefix=request.key[:12])
+        _count_render(request)
+        return part
+
+    def page_numbers(self) -> Part:
+        """What the assembly prints page numbers with (weasy.render_page_numbers), made once."""
+        key = _key(weasy.renderer_fingerprint(), PAGE_NUMBERS)
+        return self.get(key, PAGE_NUMBERS) or self._keep(
+            key, weasy.render_page_numbers(), prefix=key[:12], kind=PAGE_NUMBERS
         )
-        pdf_path, meta_path = self._paths(request.key)
+
+    def _keep(self, key, rendered, *, prefix, kind=PARTS) -> Part:
+        pdf, fonts = finished_part(rendered.pdf, prefix=prefix)
+        part = Part(key=key, pdf=pdf, pages=rendered.pages, fonts=fonts)
+        pdf_path, meta_path = self._paths(key, kind)
         write_atomically(pdf_path, part.pdf)
         meta = {
             "pages": part.pages,
@@ -120,7 +136,6 @@ class PartCache:
             "fonts": [font.to_json() for font in part.fonts],
         }
         write_atomically(meta_path, json.dumps(meta, ensure_ascii=False).encode())
-        _count_render(request)
         _remember(self.folder, part)
         return part
 
@@ -157,6 +172,7 @@ class PartCache:
         """Render the part unless it is cached already; its key either way."""
         if not self._paths(request.key)[1].exists():
             self.render(request)
+        self.page_numbers()  # made ahead too, with the first part
         return request.key
 
 
@@ -176,43 +192,39 @@ def _read_checked(pdf_path: Path, meta_path: Path):
     return pdf, meta
 
 
-def unique_header_ids(pdf: bytes, *, prefix: str) -> bytes:
-    """The part with its table header ids made unique in any assembled file.
+def finished_part(pdf: bytes, *, prefix: str) -> tuple[bytes, tuple[PartFont, ...]]:
+    """A part as WeasyPrint wrote it, made ready to assemble; and its fonts' descriptions.
 
-    WeasyPrint names a header cell "<table's object number>-<row>-<column>" and lists those ids
-    in each data cell's Headers, which is how a screen reader tells which headers a cell has.
-    Object numbers restart in every part, so each part's ids get the part's own prefix instead.
+    Header ids get the part's own prefix, every header its scope, every font only the glyphs
+    the part uses (reports.exporters.pdf.fonts.compact_fonts).
     """
     document = pikepdf.Pdf.open(io.BytesIO(pdf))
-    for element in _structure_elements(document.Root.StructTreeRoot):
-        if "/ID" in element:
-            element.ID = pikepdf.String(f"{prefix}-{element.ID}")
-        attributes = element.get("/A")
-        if isinstance(attributes, pikepdf.Dictionary) and "/Headers" in attributes:
-            attributes.Headers = pikepdf.Array(
-                [pikepdf.String(f"{prefix}-{header}") for header in attributes.Headers]
-            )
+    unique_header_ids(document, prefix=prefix)
+    add_header_scopes(document)
+    fonts = compact_fonts(document)
     output = io.BytesIO()
     # Without object streams: a part is read at every assembly, and qpdf reads such a file three
     # times faster (it is twice as big, which matters little in the cache folder).
     document.save(
-        output, object_stream_mode=pikepdf.ObjectStreamMode.disable, deterministic_id=True
+        output,
+        compress_streams=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.disable,
+        deterministic_id=True,
     )
-    return output.getvalue()
+    return output.getvalue(), fonts
 
 
-def _structure_elements(node):
-    kids = node.get("/K")
-    if kids is None:
-        return
-    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
-        if (
-            isinstance(kid, pikepdf.Dictionary)
-            and kid.get("/Type", pikepdf.Name.StructElem) == pikepdf.Name.StructElem
-            and "/S" in kid
-        ):
-            yield kid
-            yield from _structure_elements(kid)
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: readers in other processes never see half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".partial")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def table_parts(table: PublicTable, cache: PartCache | None = None) -> list[Part]:

@@ -2,106 +2,145 @@
 
 The publication renders the title page and each department as parts of their own
 (render_part), which reports.exporters.pdf.assembly puts together; render_single_pass renders
-the whole table in one go, which the assembled file is compared with.
+the whole table in one go, which the assembled file is compared with. Both go through
+WeasyPrint's public API only (HTML, CSS, Document, Page), so that a new WeasyPrint release is a
+version bump: docs/how-it-works.md says which tests tell whether it still draws the same pages.
 """
 
 import hashlib
-import threading
-from contextlib import contextmanager
+import io
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
+import pikepdf
 import weasyprint
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import get_template, render_to_string
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, URLFetcher
 from weasyprint.css.counters import CounterStyle
-from weasyprint.pdf import fonts as fonts_module
-from weasyprint.pdf.fonts import Font
-from weasyprint.text.ffi import ffi, harfbuzz
-from weasyprint.urls import URLFetcher
 
-from reports.table import PublicTable, TableDepartment
+from goals.printed import TableDepartment
+from reports.exporters.pdf.tags import add_header_scopes
+from reports.table import PublicTable
 
 TEMPLATE = "reports/table_pdf.html"
 STYLESHEET = "css/table-pdf.css"
 # A part leaves the page number out: the assembly prints "n / total" once it knows the total.
 PART_STYLESHEET = "@page { @bottom-center { content: none } }"
+# What the assembly prints page numbers with: a page whose footer holds every character of one.
+PAGE_NUMBER_CHARACTERS = "0123456789 /"
+PAGE_NUMBER_STYLESHEET = f'@page {{ @bottom-center {{ content: "{PAGE_NUMBER_CHARACTERS}" }} }}'
 # PDF/UA-1 makes the PDF tagged (headings, lists, table cells and their headers), which is what
 # screen readers read; plain output would be untagged.
 PDF_VARIANT = "pdf/ua-1"
 # Raised whenever what a cached part holds changes (reports.exporters.pdf.parts), so that parts
 # made by an earlier release are rendered again rather than assembled.
-PART_FORMAT = "1"
+PART_FORMAT = "2"
 
 
 @dataclass
 class RenderedPart:
-    """A part's PDF and what the assembly needs of WeasyPrint's fonts: the Font objects."""
-
-    pdf: bytes
+    pdf: bytes  # as WeasyPrint writes it: fonts embedded as subsets
     pages: int
-    fonts: list  # weasyprint.pdf.fonts.Font, with the widths and Unicode of the glyphs used
 
 
 def render_single_pass(table: PublicTable) -> bytes:
-    """The whole table in one WeasyPrint rendering, page numbers included."""
-    return _render(_html(table), stylesheets=()).write_pdf(pdf_variant=PDF_VARIANT)
+    """The whole table in one WeasyPrint rendering, page numbers included, headers scoped."""
+    document = _laid_out(_html(table), stylesheets=())
+    return _with_header_scopes(document.write_pdf(pdf_variant=PDF_VARIANT))
 
 
 def render_part(table: PublicTable, department: TableDepartment | None) -> RenderedPart:
-    """The title page with the policy (department None), or one department's pages alone.
-
-    The part's fonts are left unembedded (a few bytes stand in for each font program): the
-    assembly embeds one subset per font for the whole file, so subsetting each part's fonts here
-    would be wasted, and it is a third of a part's rendering time.
-    """
+    """The title page with the policy (department None), or one department's pages alone."""
     if department is None:
         html = _html(replace(table, departments=()), part="front")
     else:
         html = _html(replace(table, departments=(department,)), part="department")
-    styles = _stylesheets()
-    document = html.render(stylesheets=[*styles.sheets, styles.part], counter_style=styles.counters)
-    with _font_programs_left_out():
-        pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
-    return RenderedPart(pdf=pdf, pages=len(document.pages), fonts=list(document.fonts.values()))
+    document = _laid_out(html, stylesheets=(_stylesheets().part,))
+    # Uncompressed: the fonts are rewritten before the part is kept, and compressed then.
+    pdf = document.write_pdf(pdf_variant=PDF_VARIANT, uncompressed_pdf=True)
+    return RenderedPart(pdf=pdf, pages=len(document.pages))
 
 
-# WeasyPrint's own, kept at import: whatever happens, these are what is put back.
-_FONT_DATA, _FONT_CLEAN = fonts_module.get_hb_object_data, Font.clean
-_FONTS_SWITCHED = threading.Lock()  # one part written at a time per process (threaded servers)
+def render_page_numbers() -> RenderedPart:
+    """An empty page whose footer prints PAGE_NUMBER_CHARACTERS as every page number is printed.
 
-
-@contextmanager
-def _font_programs_left_out():
-    """While a part is written, WeasyPrint keeps of each font file only the bytes naming its format.
-
-    WeasyPrint copies the whole font file (20 MB for Noto Sans CJK) into every font it writes and
-    subsets it; parts need neither, since the assembly embeds the fonts (reports.exporters.pdf.fonts
-    keeps the original files). Leaving them out halves the worker processes' memory and saves a
-    third of a part's time. Only the writing of a part is affected: the layout is WeasyPrint's own.
+    Its font (a subset of the footer's font with those glyphs) is what the assembly prints
+    "n / total" with.
     """
+    html = HTML(
+        string='<html lang="ja"><body></body></html>',
+        url_fetcher=_local_fetcher(),
+    )
+    document = _render(html, stylesheets=(CSS(string=PAGE_NUMBER_STYLESHEET),))
+    return RenderedPart(pdf=document.write_pdf(), pages=len(document.pages))
 
-    def format_only(hb_face):
-        # The first four bytes of the face's data, without copying the rest.
-        blob = harfbuzz.hb_face_reference_blob(hb_face)
-        with ffi.new("unsigned int *") as length:
-            data = harfbuzz.hb_blob_get_data(blob, length)
-            head = b"" if data == ffi.NULL else ffi.unpack(data, min(4, int(length[0])))
-        harfbuzz.hb_blob_destroy(blob)
-        return head  # b"OTTO" (CFF) or the TrueType version
 
-    def left_out(font, to_unicode, hinting):
-        pass  # no subset: the assembly makes one
+def _laid_out(html, *, stylesheets):
+    """The document laid out, goal rows kept whole on a page wherever they fit on one.
 
-    with _FONTS_SWITCHED:
-        fonts_module.get_hb_object_data, Font.clean = format_only, left_out
-        try:
-            yield
-        finally:
-            fonts_module.get_hb_object_data, Font.clean = _FONT_DATA, _FONT_CLEAN
+    The stylesheet asks for whole rows (break-inside: avoid). A row taller than a page cannot
+    be whole: WeasyPrint moves it to a page of its own anyway, leaving the page before mostly
+    empty, and draws it there without the header row. Such rows are found in the layout and
+    laid out again allowed to break, so that they start where they are and every page they run
+    over repeats the header row.
+    """
+    document = _render(html, stylesheets=stylesheets)
+    tall = _moved_and_still_split(document)
+    if tall:
+        breakable = ", ".join(f".public-table tr[id={_css_string(name)}]" for name in tall)
+        extra = CSS(string=f"{breakable} {{ break-inside: auto }}")
+        document = _render(html, stylesheets=(*stylesheets, extra))
+    return document
+
+
+def _moved_and_still_split(document) -> list[str]:
+    """Ids of elements moved past a page break onto the next page and split there all the same.
+
+    Each page's anchors (element ids, in document order) are the boxes on it. An element on more
+    than one page was split; it was moved when it begins on a later page than the element with
+    an id that holds it (a row's tbody), since the page before had room for some of it.
+    """
+    pages = defaultdict(list)
+    for number, page in enumerate(document.pages):
+        for name in page.anchors:
+            pages[name].append(number)
+    moved = []
+    for name, numbers in pages.items():
+        if len(numbers) < 2:
+            continue
+        holder = _holder(document.pages[numbers[0]].anchors, name)
+        if holder is not None and pages[holder][0] < numbers[0]:
+            moved.append(name)
+    return moved
+
+
+def _holder(anchors: dict, name: str) -> str | None:
+    """The nearest element before `name` on the page whose box holds name's box."""
+    x1, y1, x2, y2 = anchors[name]
+    holder = None
+    for other, (a1, b1, a2, b2) in anchors.items():
+        if other == name:
+            return holder
+        if a1 <= x1 and b1 <= y1 and a2 >= x2 and b2 >= y2:
+            holder = other
+    return holder
+
+
+def _css_string(value: str) -> str:
+    escaped = "".join(c if c.isalnum() or c in "-_" else f"\\{ord(c):x} " for c in value)
+    return f'"{escaped}"'
+
+
+def _with_header_scopes(pdf: bytes) -> bytes:
+    document = pikepdf.Pdf.open(io.BytesIO(pdf))
+    add_header_scopes(document)
+    output = io.BytesIO()
+    document.save(output, deterministic_id=True)
+    return output.getvalue()
 
 
 def _html(table, part=""):
@@ -153,6 +192,7 @@ def renderer_fingerprint() -> str:
     digest.update(PART_FORMAT.encode())
     digest.update(weasyprint.__version__.encode())
     digest.update(PART_STYLESHEET.encode())
+    digest.update(PAGE_NUMBER_STYLESHEET.encode())
     digest.update(stylesheet_file().read_bytes())
     for name in (TEMPLATE, "reports/_table_head.html", "reports/_department_rows.html"):
         digest.update(Path(get_template(name).origin.name).read_bytes())

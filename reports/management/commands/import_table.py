@@ -8,7 +8,8 @@ from reports.imports.table import TableImportError, import_table
 
 class Command(BaseCommand):
     help = (
-        "データ形式 (CSV、または Excel のシート「データ」) の区役所サービス向上目標を、承認済みの目標シートとして取り込みます。"
+        "データ形式 (CSV、または Excel のシート「データ」) の区役所サービス向上目標を、承認済みの目標シートとして取り込みます"
+        " (目標設定・実績報告を受付中の年度では、部署に代わって提出した状態で取り込み、承認者が審査します)。"
         " 問題があれば行と列をすべて示し、何も取り込みません。年度がなければ作成します。承認済みのシートは上書きしません。"
     )
 
@@ -22,27 +23,58 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="確認だけ行い、何も書き込みません"
         )
         parser.add_argument(
+            "--policy",
+            type=Path,
+            help=(
+                "区役所サービス向上方針のテキストファイル (UTF-8、1行に1項目)。"
+                "CSV には方針が入らないため、年度に方針がなければこれで加えます。"
+                "Excel ファイルはシート「方針」があれば、そこから読みます"
+            ),
+        )
+        parser.add_argument(
             "--create-tags",
             action="store_true",
             help="区役所の区分にない区分を、新しい区分として作成します",
         )
 
-    def handle(self, *args, path, office, year, dry_run, create_tags, **options):
+    def handle(self, *args, path, office, year, dry_run, create_tags, policy=None, **options):
         office_obj = Office.objects.filter(slug=office).first()
         if office_obj is None:
             raise CommandError(f"区役所「{office}」は登録されていません。")
         if not 1989 <= year <= 2200:
             raise CommandError(f"年度 {year} は範囲外です (1989〜2200)。")
+        policy_text = _read_policy(Path(policy)) if policy else None
         try:
-            summary = import_table(
-                path=path, office=office_obj, year=year, dry_run=dry_run, create_tags=create_tags
-            )
-        except TableImportError as error:
-            raise CommandError(f"{path}: {error}") from error
+            file = path.open("rb")
+        except OSError as error:
+            raise CommandError(f"{path}: ファイルを読めません: {error}") from error
+        with file:
+            try:
+                summary = import_table(
+                    file=file,
+                    kind=path.suffix.lower().removeprefix("."),
+                    office=office_obj,
+                    year=year,
+                    dry_run=dry_run,
+                    create_tags=create_tags,
+                    policy=policy_text,
+                )
+            except TableImportError as error:
+                raise CommandError(f"{path}: {error}") from error
         prefix = "[確認のみ・何も書き込んでいません] " if dry_run else ""
         created = " (年度を新規作成)" if summary.year_created else ""
         self.stdout.write(
             f"{prefix}{office_obj} {year}年度{created}: 部署 {summary.departments} (新規 {summary.departments_created})、"
             f"取込 {summary.sheets_imported} シート / {summary.goals_imported} 目標、"
             f"変更なし {summary.sheets_unchanged} シート"
+            + (f"、区役所サービス向上方針 {len(summary.policy)} 項目を登録" if summary.policy else "")
         )
+
+
+def _read_policy(path):
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise CommandError(f"{path}: ファイルを読めません: {error}") from error
+    except UnicodeDecodeError as error:
+        raise CommandError(f"{path}: UTF-8 のテキストとして読めません。UTF-8 で保存してください。") from error
