@@ -6,6 +6,7 @@ message is Japanese and says what to do; a text's length is counted the way it i
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
@@ -15,7 +16,7 @@ from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT
 
 from goals.models import MAX_ACHIEVEMENT, MAX_ACTIONS, MAX_DONE, MAX_OBJECTIVE, MAX_OMITTED_REASON
 from goals.services import GoalInput, ResultInput
-from goals.validators import normalise_text, validate_plain_text
+from goals.validators import normalise_text, parse_goal_number, validate_plain_text
 
 TOO_LONG = "%(limit_value)d文字以内で入力してください (現在 %(show_value)d 文字)。"
 
@@ -82,7 +83,8 @@ class VersionForm(forms.Form):
 class GoalForm(forms.Form):
     """One goal of the plan: number, 区分 tags of this year, 目標 and 具体的な取組内容."""
 
-    number = forms.TypedChoiceField(label="目標番号", coerce=int, help_text="公表する表での順番です。")
+    # Coerced by parse_goal_number within the year's range, set in __init__.
+    number = forms.TypedChoiceField(label="目標番号", help_text="公表する表での順番です。")
     categories = forms.TypedMultipleChoiceField(
         label="区分",
         coerce=int,
@@ -106,8 +108,10 @@ class GoalForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.position = position  # 1-based place on the page, for labels when the number is unreadable
         self.is_new = is_new
+        self.max_goals = max_goals
         self.year_categories = {c.pk: c for c in categories}
         self.fields["number"].choices = [(n, str(n)) for n in range(1, max_goals + 1)]
+        self.fields["number"].coerce = partial(parse_goal_number, max_goals=max_goals)
         self.fields["categories"].choices = [(c.pk, c.name) for c in categories]
 
     @property
@@ -126,8 +130,7 @@ class GoalForm(forms.Form):
     @property
     def legend(self):
         """目標 2: the number the person chose, or the form's place while it is not a number."""
-        value = self["number"].value()
-        return f"目標 {value}" if str(value or "").isdigit() else f"目標 {self.position}"
+        return f"目標 {_typed_number(self['number'].value(), self.position, self.max_goals)}"
 
     def has_changed(self):
         # Reordering moves numbers onto the empty forms: a number alone is not a new goal.
@@ -269,10 +272,9 @@ class BaseGoalFormSet(CheckedCounts, forms.BaseFormSet):
             deleted = "DELETE" in form.fields and form["DELETE"].value()
             if deleted or not _typed(form, "objective", "actions", "categories"):
                 continue
-            number = str(form["number"].value() or "")
             typed.append(
                 {
-                    "number": _typed_number(number, form.position),
+                    "number": _typed_number(form["number"].value(), form.position, form.max_goals),
                     "categories": [names[pk] for pk in form.tag_order(form["categories"].value() or ())],
                     "objective": normalise_text(form["objective"].value()),
                     "actions": normalise_text(form["actions"].value()),
@@ -289,13 +291,13 @@ class BaseGoalFormSet(CheckedCounts, forms.BaseFormSet):
         return links
 
 
-def _typed_number(value: str, fallback: int) -> int:
-    """A goal number as typed, for the preview: a few ASCII digits, else the form's place.
-
-    str.isdigit() alone is not enough: "²" is a digit to it but not to int(), and int() refuses
-    strings of more than 4300 digits.
-    """
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 5 else fallback
+def _typed_number(value, fallback: int, max_goals: int) -> int:
+    """A goal number as typed, read as the form reads it, else the form's place (for labels and
+    the live preview, before anything is validated)."""
+    try:
+        return parse_goal_number(value, max_goals=max_goals)
+    except ValidationError:
+        return fallback
 
 
 def _typed(form, *names):

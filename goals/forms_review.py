@@ -4,6 +4,7 @@ from django import forms
 
 from goals.forms import VersionForm
 from goals.models import SheetStatus
+from goals.validators import normalise_text, validate_plain_text
 
 _TEXTAREA = forms.Textarea(attrs={"rows": 5})
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -13,21 +14,27 @@ class ApproveForm(VersionForm):
     """承認: the version of the sheet the page showed. A sheet that changed since is refused."""
 
 
+class CommentField(forms.CharField):
+    """A review comment: stored as the sheet's texts are (goals.validators), so refused alike."""
+
+    def __init__(self, **kwargs):
+        super().__init__(widget=_TEXTAREA, max_length=2000, validators=[validate_plain_text], **kwargs)
+
+    def to_python(self, value):
+        return normalise_text(super().to_python(value))
+
+
 class ReturnForm(VersionForm):
-    comment = forms.CharField(
+    comment = CommentField(
         label="差戻しの理由 (部署に表示されます)",
-        widget=_TEXTAREA,
-        max_length=2000,
         help_text="どの目標のどこを、どのように直してほしいかを具体的に書いてください。",
         error_messages={"required": "差戻しの理由を入力してください。"},
     )
 
 
 class ReopenForm(VersionForm):
-    reason = forms.CharField(
+    reason = CommentField(
         label="承認を取り消す理由 (部署に表示されます)",
-        widget=_TEXTAREA,
-        max_length=2000,
         help_text="承認を取り消すと、シートは「差戻し」に戻り、部署が修正して再提出します。",
         error_messages={"required": "承認を取り消す理由を入力してください。"},
     )

@@ -1,13 +1,12 @@
 """Fiscal years, goal sheets, goals, results and the workflow's event log."""
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from departments.models import Department, Office
-from goals.validators import validate_plain_text
 from goals.wareki import fiscal_year_full_label, fiscal_year_label
+from wardservice.fields import LineField, PlainTextField
 
 # Limits that keep a goal row on one printed A4 landscape page (the seed's longest field is ~220).
 MAX_OBJECTIVE = 400
@@ -23,7 +22,7 @@ class Category(models.Model):
     office = models.ForeignKey(
         Office, on_delete=models.PROTECT, related_name="categories", verbose_name="区役所"
     )
-    name = models.CharField("区分名", max_length=30)
+    name = LineField("区分名", max_length=30)
     sort_order = models.PositiveIntegerField("表示順", default=0)
 
     class Meta:
@@ -92,7 +91,7 @@ class PolicyPrinciple(models.Model):
         FiscalYear, on_delete=models.CASCADE, related_name="principles", verbose_name="年度"
     )
     number = models.PositiveSmallIntegerField("番号")
-    text = models.TextField("内容", max_length=500)
+    text = PlainTextField("内容", max_length=500)
 
     class Meta:
         verbose_name = verbose_name_plural = "区役所サービス向上方針"
@@ -113,7 +112,7 @@ class RatingLevel(models.Model):
         FiscalYear, on_delete=models.CASCADE, related_name="rating_levels", verbose_name="年度"
     )
     order = models.PositiveSmallIntegerField("順序")
-    label = models.CharField("評価", max_length=30)
+    label = LineField("評価", max_length=30)
 
     class Meta:
         verbose_name = verbose_name_plural = "達成度評価"
@@ -157,7 +156,7 @@ class GoalSheet(models.Model):
     )
     version = models.PositiveIntegerField("版", default=1, help_text="同時編集の検出に使います")
     updated_at = models.DateTimeField("更新日時", auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], history_change_reason_field=PlainTextField(null=True))
 
     class Meta:
         verbose_name = verbose_name_plural = "目標シート"
@@ -224,11 +223,9 @@ class Goal(models.Model):
     categories = models.ManyToManyField(
         Category, through=GoalCategory, blank=True, related_name="goals", verbose_name="区分"
     )
-    objective = models.TextField("目標", max_length=MAX_OBJECTIVE, validators=[validate_plain_text, MaxLengthValidator(MAX_OBJECTIVE)])
-    actions = models.TextField(
-        "具体的な取組内容", max_length=MAX_ACTIONS, blank=True, validators=[validate_plain_text, MaxLengthValidator(MAX_ACTIONS)]
-    )
-    history = HistoricalRecords(m2m_fields=[categories])
+    objective = PlainTextField("目標", max_length=MAX_OBJECTIVE)
+    actions = PlainTextField("具体的な取組内容", max_length=MAX_ACTIONS, blank=True)
+    history = HistoricalRecords(m2m_fields=[categories], history_change_reason_field=PlainTextField(null=True))
 
     class Meta:
         verbose_name = verbose_name_plural = "目標"
@@ -251,18 +248,14 @@ class Result(models.Model):
     """What was done for a goal and how far it got — or the printed reason it was omitted."""
 
     goal = models.OneToOneField(Goal, on_delete=models.CASCADE, related_name="result", verbose_name="目標")
-    done = models.TextField("実施結果", max_length=MAX_DONE, blank=True, validators=[validate_plain_text, MaxLengthValidator(MAX_DONE)])
-    achievement = models.TextField(
-        "目標の達成度", max_length=MAX_ACHIEVEMENT, blank=True, validators=[validate_plain_text, MaxLengthValidator(MAX_ACHIEVEMENT)]
-    )
+    done = PlainTextField("実施結果", max_length=MAX_DONE, blank=True)
+    achievement = PlainTextField("目標の達成度", max_length=MAX_ACHIEVEMENT, blank=True)
     rating = models.ForeignKey(
         RatingLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="results", verbose_name="達成度評価"
     )
     is_omitted = models.BooleanField("省略", default=False)
-    omitted_reason = models.TextField(
-        "省略の理由 (公表表に記載)", max_length=MAX_OMITTED_REASON, blank=True, validators=[validate_plain_text, MaxLengthValidator(MAX_OMITTED_REASON)]
-    )
-    history = HistoricalRecords()
+    omitted_reason = PlainTextField("省略の理由 (公表表に記載)", max_length=MAX_OMITTED_REASON, blank=True)
+    history = HistoricalRecords(history_change_reason_field=PlainTextField(null=True))
 
     class Meta:
         verbose_name = verbose_name_plural = "実績"
@@ -310,7 +303,7 @@ class ReviewEvent(models.Model):
         verbose_name="実施者",
     )
     created_at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
-    comment = models.TextField("コメント", blank=True, max_length=2000)
+    comment = PlainTextField("コメント", blank=True, max_length=2000)
     channel = models.CharField(
         "経路", max_length=10, choices=EventChannel.choices, blank=True, help_text="内容の保存・取込の経路"
     )

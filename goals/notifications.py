@@ -1,12 +1,18 @@
-"""E-mail to the people a workflow step concerns. Sent after the transaction commits."""
+"""E-mail to the people a workflow step concerns, put in the outbox (wardservice.mail) after the
+step's transaction commits and sent from there by a background task."""
+
+import logging
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.urls import reverse
 
 from departments.models import Membership, Role
 from departments.people import person_name
 from goals.models import EventAction
+from wardservice.mail import Message, mail_queue, mail_record_unbuilt
+from wardservice.models import MailKind
+
+logger = logging.getLogger(__name__)
 
 
 def sheet_url(sheet):
@@ -28,11 +34,24 @@ def recipients(sheet, action):
 
 
 def sheet_event(event):
-    """Tell the people concerned what happened to the sheet."""
-    sheet = event.sheet
-    to = recipients(sheet, event.action)
-    if not to:
+    """Tell the people concerned what happened to the sheet; return how many messages were queued.
+
+    Runs after the step has committed, so nothing here may fail it: an error in writing or
+    queueing the messages is logged, and kept in the outbox as 失敗 where it can be.
+    """
+    office = None
+    try:
+        office = event.sheet.fiscal_year.office
+        return len(mail_queue(sheet_event_messages(event), kind=MailKind.NOTIFICATION, office=office))
+    except Exception as error:
+        logger.error("Notification of review event %s could not be queued", event.pk, exc_info=True)
+        what = f"{event.get_phase_display()}の{event.get_action_display()}の通知 (シート {event.sheet_id})"
+        mail_record_unbuilt(kind=MailKind.NOTIFICATION, office=office, what=what, error=error)
         return 0
+
+
+def sheet_event_messages(event) -> list[Message]:
+    sheet = event.sheet
     subject = f"[{sheet.fiscal_year.label}] {sheet.department} の{event.get_phase_display()}が{event.get_action_display()}されました"
     lines = [
         f"{sheet.fiscal_year.office} {sheet.fiscal_year.full_label}",
@@ -43,4 +62,5 @@ def sheet_event(event):
     if event.comment:
         lines += ["", "コメント:", event.comment]
     lines += ["", f"シート: {sheet_url(sheet)}"]
-    return send_mass_mail([(subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, [address]) for address in to])
+    body = "\n".join(lines)
+    return [Message(to=address, subject=subject, body=body) for address in recipients(sheet, event.action)]

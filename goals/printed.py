@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from goals.selectors import sheet_goals
 from goals.validators import strip_control_characters
+from wardservice.text import as_one_line
 
 
 # The cell headings of the published table, as the row partial and the Excel sheet print them:
@@ -132,4 +133,5 @@ def _result_for(goal, results):
 def department_rows(sheet, goals, *, anchor="") -> TableDepartment:
     """The sheet's department with these rows (saved or typed), in number order."""
     code = f"{sheet.department.code}{anchor}"
-    return TableDepartment(code, clean_text(sheet.department.name), tuple(sorted(goals, key=lambda g: g.number)))
+    # One line even where a name was stored before names had to be.
+    return TableDepartment(code, as_one_line(sheet.department.name), tuple(sorted(goals, key=lambda g: g.number)))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from goals.views import editor, review
+from goals.views import editor, mail, review
 
 app_name = "goals"
 
@@ -11,6 +11,8 @@ sheet = "<slug:office>/<int:year>/sheets/<str:code>/"
 urlpatterns = [
     path("", editor.home, name="home"),
     path("<slug:office>/years/", review.years, name="years"),
+    path("<slug:office>/mail/", mail.undelivered, name="undelivered_mail"),
+    path("<slug:office>/mail/<int:pk>/retry/", mail.retry, name="mail_retry"),
     path("<slug:office>/<int:year>/", review.dashboard, name="dashboard"),
     path("<slug:office>/<int:year>/phase/<str:phase>/", review.phase, name="phase"),
     path(sheet, editor.sheet_detail, name="sheet"),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from reports.models import PendingUpload, Publication, PublicationFile
+from reports.models import ImportJob, PendingUpload, Publication, PublicationFile
 
 
 class PublicationFileInline(admin.TabularInline):
@@ -62,3 +62,30 @@ class PendingUploadAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("data", "token")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    """Read-only: each confirmed データ import, its state and what came of it (not the file)."""
+
+    list_display = ["created_at", "owner", "office", "year", "filename", "status", "progress"]
+    list_filter = ["status", "office"]
+    list_select_related = ["owner", "office"]
+    fields = [
+        "owner",
+        "office",
+        "year",
+        "filename",
+        "kind",
+        "options",
+        "status",
+        "step",
+        "progress",
+        "summary",
+        "problem_count",
+        "problems",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]

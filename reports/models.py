@@ -9,6 +9,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from goals.models import FiscalYear
+from wardservice.fields import LineField, PlainTextField
 
 
 class PublicationKind(models.TextChoices):
@@ -63,8 +64,8 @@ class Publication(models.Model):
     progress = models.PositiveSmallIntegerField("進捗 (%)", default=0)
     requested_at = models.DateTimeField("公表操作日時", auto_now_add=True)
     published_at = models.DateTimeField("公表日時", null=True, blank=True)
-    note = models.TextField("訂正内容", blank=True, max_length=1000)
-    error = models.TextField("エラー", blank=True)
+    note = PlainTextField("訂正内容", blank=True, max_length=1000)
+    error = PlainTextField("エラー", blank=True)
     table = models.JSONField("公表時の表", default=dict, help_text="公表操作の時点の内容")
     attempt = models.PositiveSmallIntegerField(
         "作成の試行回数", default=0, help_text="ファイル作成を始めるたびに増えます"
@@ -145,7 +146,7 @@ class PublicationFile(models.Model):
     format = models.CharField("形式", max_length=10, choices=FileFormat.choices)
     file = models.FileField("ファイル", upload_to=_artifact_path, max_length=300)
     size = models.PositiveBigIntegerField("サイズ (バイト)")
-    sha256 = models.CharField("SHA-256", max_length=64)
+    sha256 = LineField("SHA-256", max_length=64)
 
     class Meta:
         verbose_name = verbose_name_plural = "公表ファイル"
@@ -176,19 +177,19 @@ class PublishedGoal(models.Model):
         Publication, on_delete=models.CASCADE, related_name="goals", verbose_name="公表"
     )
     year = models.PositiveSmallIntegerField("年度 (西暦)")
-    municipality_code = models.CharField("全国地方公共団体コード", max_length=6)
-    office_name = models.CharField("区役所名", max_length=100)
+    municipality_code = LineField("全国地方公共団体コード", max_length=6)
+    office_name = LineField("区役所名", max_length=100)
     position = models.PositiveIntegerField("表の中の順番")
-    department_code = models.CharField("部署コード", max_length=20)
-    department_name = models.CharField("部署名", max_length=200)
+    department_code = LineField("部署コード", max_length=20)
+    department_name = LineField("部署名", max_length=200)
     number = models.PositiveSmallIntegerField("目標番号")
-    categories = models.CharField("区分", max_length=300, blank=True, help_text="「・」区切り")
-    objective = models.TextField("目標")
-    actions = models.TextField("具体的な取組内容", blank=True)
-    done = models.TextField("実施結果", blank=True)
-    rating = models.CharField("達成度評価", max_length=30, blank=True)
-    achievement = models.TextField("目標の達成度", blank=True)
-    omitted_reason = models.TextField("省略の理由", blank=True)
+    categories = LineField("区分", max_length=300, blank=True, help_text="「・」区切り")
+    objective = PlainTextField("目標")
+    actions = PlainTextField("具体的な取組内容", blank=True)
+    done = PlainTextField("実施結果", blank=True)
+    rating = LineField("達成度評価", max_length=30, blank=True)
+    achievement = PlainTextField("目標の達成度", blank=True)
+    omitted_reason = PlainTextField("省略の理由", blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "公表された目標"
@@ -232,7 +233,7 @@ class PendingUpload(models.Model):
 
     EXPIRES_AFTER = timedelta(hours=1)
 
-    token = models.CharField("トークン", max_length=64)
+    token = LineField("トークン", max_length=64)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -256,10 +257,10 @@ class PendingUpload(models.Model):
         verbose_name="目標シート",
         help_text="記入用Excelのときだけ",
     )
-    filename = models.CharField("ファイル名", max_length=200, blank=True)
+    filename = LineField("ファイル名", max_length=200, blank=True)
     data = models.BinaryField("内容")
     size = models.PositiveIntegerField("サイズ (バイト)")
-    sha256 = models.CharField("SHA-256", max_length=64)
+    sha256 = LineField("SHA-256", max_length=64)
     options = models.JSONField("取込の指定", default=dict, blank=True)
     created_at = models.DateTimeField("アップロード日時", default=timezone.now)
 
@@ -299,3 +300,80 @@ class PendingUpload(models.Model):
 
     def is_expired(self, now=None):
         return (now or timezone.now()) >= self.expires_at()
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "待機中"
+    RUNNING = "running", "取込中"
+    DONE = "done", "完了"
+    FAILED = "failed", "取り込めませんでした"
+
+
+class ImportJob(models.Model):
+    """A confirmed データ (CSV/Excel) import, run in the background (reports.imports.jobs).
+
+    It holds the file until a worker has run it, then what came of it: the numbers written, or
+    the problems that stopped it (the first MAX_PROBLEMS of them; nothing was written then).
+    """
+
+    STALE_AFTER = timedelta(minutes=10)
+    MAX_PROBLEMS = 200
+
+    office = models.ForeignKey(
+        "departments.Office", on_delete=models.CASCADE, related_name="import_jobs", verbose_name="区役所"
+    )
+    year = models.PositiveSmallIntegerField("年度 (西暦)")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="import_jobs",
+        verbose_name="取り込んだ人",
+    )
+    filename = LineField("ファイル名", max_length=200, blank=True)
+    kind = models.CharField("形式", max_length=10, choices=[("csv", "CSV"), ("xlsx", "Excel")])
+    data = models.BinaryField("内容", blank=True, help_text="取込が終わると消去します")
+    options = models.JSONField("取込の指定", default=dict, blank=True)
+    status = models.CharField(
+        "状態", max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    step = LineField("処理中の段階", max_length=20, blank=True)
+    progress = models.PositiveSmallIntegerField("進捗 (%)", default=0)
+    summary = models.JSONField("取り込んだ件数", default=dict, blank=True)
+    problems = models.JSONField("問題", default=list, blank=True, help_text="先頭の問題 (行・列・内容)")
+    problem_count = models.PositiveIntegerField("問題の件数", default=0)
+    error = PlainTextField("エラー", blank=True)
+    created_at = models.DateTimeField("確定日時", default=timezone.now)
+    started_at = models.DateTimeField("開始日時", null=True, blank=True)
+    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+    updated_at = models.DateTimeField("最終更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "データ取込"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ImportStatus.values), name="importjob_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="importjob_progress_percent"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=[ImportStatus.DONE, ImportStatus.FAILED])
+                | models.Q(finished_at__isnull=False),
+                name="importjob_finished_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["office", "year", "-created_at"], name="importjob_office_year")]
+
+    def __str__(self):
+        return f"{self.office} {self.year}年度 {self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self):
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    def is_stale(self, now=None):
+        """Queued or running, but nothing heard of it for a while: no worker, or one that died
+        (an import is one transaction: nothing of it was written then)."""
+        now = now or timezone.now()
+        return not self.is_finished and now - self.updated_at > self.STALE_AFTER

@@ -3,6 +3,7 @@ run at once by the ImmediateBackend in development and tests."""
 
 from django_tasks import task
 
+from reports.imports.jobs import import_job_run
 from reports.publishing.services import publication_render, sheet_part_render
 
 
@@ -16,3 +17,9 @@ def render_publication(publication_id: int) -> None:
 def render_sheet_part(sheet_id: int, phase: str) -> None:
     """Render an approved sheet's part of the year's PDF ahead of 公表 (see reports.publishing.services)."""
     sheet_part_render(sheet_id=sheet_id, phase=phase)
+
+
+@task()
+def run_table_import(job_id: int) -> None:
+    """Run one confirmed データ (CSV/Excel) import (see reports.imports.jobs)."""
+    import_job_run(job_id)

@@ -2,7 +2,16 @@
 
 from django.urls import include, path
 
-from reports.views import imports, info, opendata, public, publishing, search, workbooks
+from reports.views import (
+    import_jobs,
+    imports,
+    info,
+    opendata,
+    public,
+    publishing,
+    search,
+    workbooks,
+)
 
 app_name = "reports"
 
@@ -43,6 +52,8 @@ publishing_patterns = [
     # 取込 (reports.imports): preview first, written on 確定.
     path(import_, imports.table_upload, name="import_table"),
     path(import_ + "confirm/", imports.table_confirm, name="import_table_confirm"),
+    path(import_ + "jobs/<int:pk>/", import_jobs.progress, name="import_job"),
+    path(import_ + "jobs/<int:pk>/status.json", import_jobs.status, name="import_job_status"),
     path(import_ + "published/", imports.published_upload, name="import_published"),
     path(import_ + "published/confirm/", imports.published_confirm, name="import_published_confirm"),
     # 記入用Excel (reports.imports.workbook): download, upload with a preview, 確定, every department's as a zip.

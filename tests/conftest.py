@@ -2,6 +2,7 @@
 tests/seed.py), the personas (tests/personas.py), and the `anydb` selection of the PostgreSQL run."""
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -41,7 +42,8 @@ def pytest_collection_modifyitems(config, items):
         return
     kept, left_out = [], []
     for item in items:
-        (left_out if item.get_closest_marker("anydb") else kept).append(item)
+        once = item.get_closest_marker("anydb") and not item.get_closest_marker("everydb")
+        (left_out if once else kept).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
@@ -115,7 +117,8 @@ def editor(year):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """The run's PDF parts folder (tests/settings.py) goes with the run; so do the render workers."""
+    """The run's PDF parts and media folders (tests/settings.py) go with the run; so do the
+    render workers."""
     import shutil
 
     from django.conf import settings
@@ -123,4 +126,6 @@ def pytest_sessionfinish(session, exitstatus):
     from reports.exporters.pdf import pool
 
     pool.shutdown()
-    shutil.rmtree(settings.PDF_PARTS_DIR, ignore_errors=True)
+    for folder in (settings.PDF_PARTS_DIR, settings.MEDIA_ROOT):
+        if Path(folder).name.startswith(("wardservice-pdf-parts-", "wardservice-media-")):
+            shutil.rmtree(folder, ignore_errors=True)

@@ -35,7 +35,7 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
         model = Department
 
     office = factory.SubFactory(OfficeFactory)
-    code = factory.Sequence(lambda n: f"D{n:04d}")
+    code = factory.Sequence(lambda n: f"9{n:04d}")
     name = factory.Sequence(lambda n: f"試験部 第{n}課")
     sort_order = factory.Sequence(lambda n: n * 10)
 

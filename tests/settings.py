@@ -16,5 +16,8 @@ WHITENOISE_USE_FINDERS = True
 # safely; tests that count renders use a folder of their own. Rendered in the test's process
 # unless a test asks for the worker processes, and not on approval unless a test asks for it.
 PDF_PARTS_DIR = Path(tempfile.mkdtemp(prefix="wardservice-pdf-parts-"))
+# Stored files of the run's own, never the project's media/: `make test` runs the SQLite and the
+# PostgreSQL suites at the same time, and both publish the same office's years.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="wardservice-media-"))
 PDF_RENDER_PROCESSES = 1
 PDF_RENDER_ON_APPROVAL = False

@@ -7,6 +7,7 @@ Runs on the engine the suite runs on: SQLite files, or extra databases in the sa
 cluster (created and dropped here).
 """
 
+import gzip
 import hashlib
 import io
 import json
@@ -46,8 +47,8 @@ ON_POSTGRES = ENGINE == "django.db.backends.postgresql"
 class Site:
     """An installation: a database (by URL) and a MEDIA_ROOT, driven through manage.py."""
 
-    def __init__(self, database_url, media_root):
-        self.database_url, self.media_root = database_url, Path(media_root)
+    def __init__(self, database_url, media_root, python=sys.executable):
+        self.database_url, self.media_root, self.python = database_url, Path(media_root), python
 
     def manage(self, *args, check=True):
         env = {
@@ -60,7 +61,7 @@ class Site:
             "PDF_PARTS_DIR": str(self.media_root.parent / "pdf-parts"),
         }
         done = subprocess.run(
-            [sys.executable, "manage.py", *map(str, args)],
+            [self.python, "manage.py", *map(str, args)],
             cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600, check=False,
         )
         if check and done.returncode != 0:
@@ -137,6 +138,53 @@ def new_database(tmp_path):
         with admin_connection() as admin:
             for name in created:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- The platform's Python ---------------------------------------------------------------------
+
+PLATFORM_PYTHON = Path("/usr/bin/python3")  # Debian 12's, 3.11.2: what production runs on
+PLATFORM_VENV_PYTHON = PROJECT / ".venv-debian" / "bin" / "python"  # `make debian-venv`
+
+
+def python_version(python):
+    return subprocess.run(
+        [python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def platform_python():
+    """The virtualenv made from the platform's Python, or a skip saying why there is none."""
+    if not PLATFORM_PYTHON.exists():
+        pytest.skip(f"{PLATFORM_PYTHON} does not exist on this machine")
+    if python_version(PLATFORM_PYTHON) == sys.version:
+        pytest.skip(f"the suite itself runs on {PLATFORM_PYTHON}'s version")
+    if not PLATFORM_VENV_PYTHON.exists():
+        message = f"no virtualenv from {PLATFORM_PYTHON}: run `make debian-venv` (`make test` does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return PLATFORM_VENV_PYTHON
+
+
+@pytest.mark.anydb  # SQLite sites of its own, whatever the suite's engine
+def test_backup_and_restore_work_under_the_platforms_python(tmp_path):
+    """Debian 12's Python (3.11.2) predates tarfile's extraction filters (3.11.4): a restore that
+    relied on them stopped with a TypeError there, although the suite passed on a newer 3.11."""
+    python = platform_python()
+    assert python_version(python) == python_version(PLATFORM_PYTHON) != sys.version
+    source = Site(f"sqlite:///{tmp_path / 'source.sqlite3'}", tmp_path / "source-media", python=python)
+    source.manage("migrate", "--verbosity=0")
+    source.manage("shell", "-c", "from django.contrib.auth.models import User; User.objects.create(username='kumin')")
+    (source.media_root / "uploads").mkdir(parents=True)
+    (source.media_root / "uploads" / "区民課 資料.txt").write_text("資料", encoding="utf-8")
+    source.manage("backup", "--output", tmp_path / "backups")
+    [archive] = (tmp_path / "backups").glob("wardservice-backup-*.tar.gz")
+
+    target = Site(f"sqlite:///{tmp_path / 'target.sqlite3'}", tmp_path / "target-media", python=python)
+    restored = target.manage("restore", archive)
+    assert "復元しました" in restored.stdout
+    assert target.tables() == source.tables() and target.tables()["auth_user"]
+    assert target.media() == source.media() == {"uploads/区民課 資料.txt": hashlib.sha256("資料".encode()).hexdigest()}
 
 
 def test_a_backup_restored_into_an_empty_database_is_identical(tmp_path, new_database):
@@ -386,6 +434,36 @@ def test_unsafe_member_paths_are_refused_before_anything_is_extracted(tmp_path, 
     message = restore_refused(crafted, "安全でない項目")
     assert repr(info.name) in message
     assert not outside.exists()
+
+
+def crafted_archive(path, members):
+    """An archive with a minimal manifest first, then (TarInfo, data or None) members."""
+    manifest = json.dumps({"format": "wardservice-backup", "format_version": 1, "members": {}}).encode()
+    head = member("manifest.json")
+    head.size = len(manifest)
+    with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(head, io.BytesIO(manifest))
+        for info, data in members:
+            if data is not None:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return path
+
+
+@pytest.mark.parametrize("names", [("media/a", "media/a/b"), ("media/a/b", "media/a")])
+def test_a_name_used_as_a_file_and_as_a_folder_is_refused(tmp_path, names):
+    crafted = crafted_archive(tmp_path / "clash.tar.gz", [(member(name), b"x") for name in names])
+    message = restore_refused(crafted, "安全でない項目")
+    assert "'media/a'" in message
+
+
+def test_a_member_longer_than_the_archive_is_refused_as_truncated(tmp_path):
+    """A header that promises more bytes than follow: refused, whatever Python's tarfile does."""
+    crafted = crafted_archive(tmp_path / "long.tar.gz", [(member("media/a.txt"), b"x" * 2048)])
+    data = gzip.decompress(crafted.read_bytes())
+    offset = data.index(b"x" * 2048)
+    write(tmp_path / "cut.tar.gz", gzip.compress(data[: offset + 100]))
+    restore_refused(tmp_path / "cut.tar.gz", "壊れているか、途中までしかありません")
 
 
 @pytest.mark.django_db(transaction=True)

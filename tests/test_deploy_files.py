@@ -129,6 +129,8 @@ def test_the_units_are_all_there():
         "wardservice-backup.timer",
         "wardservice-reminders.service",
         "wardservice-reminders.timer",
+        "wardservice-housekeeping.service",
+        "wardservice-housekeeping.timer",
     }
 
 
@@ -151,14 +153,29 @@ def test_every_management_command_a_unit_runs_exists_and_takes_its_options(
 def test_the_units_run_the_commands_the_deployment_needs():
     runs = {(unit, name) for unit, name, _arguments in manage_commands()}
     assert runs == {
-        ("wardservice-worker.service", "recover_publications"),
+        ("wardservice-worker.service", "recover"),
         ("wardservice-worker.service", "db_worker"),
-        ("wardservice-recover.service", "recover_publications"),
+        ("wardservice-recover.service", "recover"),
         ("wardservice-backup.service", "backup"),
         ("wardservice-reminders.service", "send_reminders"),
+        ("wardservice-housekeeping.service", "housekeeping"),
     }
     backup_args = next(args for unit, name, args in manage_commands() if name == "backup")
     assert "--keep-days" in backup_args
+
+
+def test_the_periodic_units_keep_background_work_going_and_tidy_up():
+    """The 5-minute recover is what retries mail and feeds /healthz its worker heartbeat; it runs
+    before the worker starts too. Housekeeping runs nightly, after the backup."""
+    def schedule(name):
+        return unit_values(DEPLOY / "systemd" / name, "OnCalendar")
+
+    assert schedule("wardservice-recover.timer") == ["*:0/5"]
+    assert schedule("wardservice-housekeeping.timer") == ["*-*-* 03:30:00 Asia/Tokyo"]
+    assert schedule("wardservice-backup.timer") == ["*-*-* 02:30:00 Asia/Tokyo"]
+    housekeeping = unit_values(DEPLOY / "systemd" / "wardservice-housekeeping.service", "ExecStart")
+    assert shlex.split(housekeeping[0])[-2:] == ["--days", "90"]
+    assert "CacheDirectory" in {key for _s, key, _v in unit_entries(DEPLOY / "systemd" / "wardservice-housekeeping.service")}
 
 
 @pytest.mark.parametrize("unit", [u for u in UNITS if u.suffix == ".service"], ids=lambda u: u.name)

@@ -131,9 +131,9 @@ def world(db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     office = OfficeFactory(name="試験区役所", slug="fuzz", municipality_code="999999")
     tags = [CategoryFactory(office=office, name=name, sort_order=i) for i, name in enumerate(("共通", "電話", "対面対応"))]
-    soumu = DepartmentFactory(office=office, code="S01", name="総務部 総務課", sort_order=10)
-    kikaku = DepartmentFactory(office=office, code="K01", name="総務部 企画課", sort_order=20)
-    chiiki = DepartmentFactory(office=office, code="C01", name="総務部 地域振興課", sort_order=30)
+    soumu = DepartmentFactory(office=office, code="101", name="総務部 総務課", sort_order=10)
+    kikaku = DepartmentFactory(office=office, code="102", name="総務部 企画課", sort_order=20)
+    chiiki = DepartmentFactory(office=office, code="103", name="総務部 地域振興課", sort_order=30)
     people = {
         "editor": UserFactory(username="f-editor"),
         "approver": UserFactory(username="f-approver"),

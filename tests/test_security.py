@@ -282,7 +282,7 @@ def directives(policy):
 
 
 def test_every_page_sends_the_policy(client, staff_client):
-    for response in (client.get("/"), client.get(LOGIN), staff_client.get(HOME)):
+    for response in (client.get("/"), client.get(LOGIN), staff_client.get(HOME), client.get("/healthz")):
         assert directives(response["Content-Security-Policy"]) == directives(EXPECTED_CSP)
         assert "unsafe" not in response["Content-Security-Policy"]
 

@@ -184,8 +184,24 @@ def test_behind_nginx_plain_http_is_redirected_and_https_gets_hsts(client, produ
     assert csrf["secure"] and csrf["httponly"] and csrf["samesite"] == "Lax"
 
 
-@pytest.mark.parametrize("name", ["SESSION_IDLE_MINUTES", "AXES_FAILURE_LIMIT", "AXES_COOLOFF_MINUTES"])
+@pytest.mark.parametrize(
+    "name", ["SESSION_IDLE_MINUTES", "AXES_FAILURE_LIMIT", "AXES_COOLOFF_MINUTES", "EMAIL_TIMEOUT"]
+)
 def test_a_zero_limit_is_refused_at_start_up(name):
     result = run_check(DEBUG="0", SECRET_KEY="x" * 50, ALLOWED_HOSTS="ward.example.jp", **{name: "0"})
     assert result.returncode != 0
     assert name in result.stderr
+
+
+def test_mail_relay_settings_default_to_a_timeout_and_refuse_tls_with_ssl(settings):
+    assert settings.EMAIL_TIMEOUT == 10  # an unanswering relay never holds a worker for long
+    result = run_check(DEBUG="0", SECRET_KEY="x" * 50, ALLOWED_HOSTS="ward.example.jp",
+                       EMAIL_USE_TLS="1", EMAIL_USE_SSL="1")
+    assert result.returncode != 0 and "EMAIL_USE_TLS and EMAIL_USE_SSL" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_over_plain_http_behind_nginx(client, production_https):
+    """A monitor on the server may ask gunicorn directly, without TLS; everything else is redirected."""
+    response = client.get("/healthz", HTTP_HOST=production_https)
+    assert response.status_code in (200, 503) and response["Content-Type"] == "application/json"

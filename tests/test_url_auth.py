@@ -25,6 +25,8 @@ PUBLIC = {
     # django.contrib.auth: logging in and out (there is no password reset by e-mail)
     "login",
     "logout",
+    # The health check for monitoring: statuses only (wardservice.health), no data.
+    "healthz",
 }
 # Staff password change needs login like everything else.
 SAMPLE_KWARGS = {
@@ -37,6 +39,7 @@ SAMPLE_KWARGS = {
     "fmt": "pdf",
     "version": "1",
     "kind": "plan",
+    "pk": "1",
 }
 
 

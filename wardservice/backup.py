@@ -75,6 +75,9 @@ STALE_PARTIAL_AGE = timedelta(days=1)
 BOOKKEEPING_TABLES = {"django_migrations", "django_content_type", "auth_permission"}
 
 CHUNK = 1024 * 1024
+# No member of a backup comes near this (the largest is the database dump); a header that says
+# more is a crafted or damaged archive.
+MAX_MEMBER_BYTES = 1024**4
 NOTHING_CHANGED = "何も変更していません。/ Nothing was changed."
 
 Progress = Callable[[str], None]
@@ -494,14 +497,16 @@ def restore_backup(archive, *, force=False, progress: Progress = _quiet) -> Rest
 
 
 def _unpack_verified(archive: Path, staging: Path) -> dict:
-    """Unpack into staging after checking every member's path and type; then compare every
+    """Unpack into staging after checking every member's path, type and size; then compare every
     member with the manifest's checksums. Refuses a corrupt, truncated or tampered archive."""
     try:
         with gzip.open(archive, "rb") as compressed:
             with tarfile.open(fileobj=compressed, mode="r:") as tar:
                 members = tar.getmembers()
                 _check_members(members)
-                tar.extractall(staging, filter="data")
+                _check_space(members, staging)
+                for member in members:
+                    _extract(tar, member, staging)
             # Read to the end: the gzip trailer (CRC, length) is checked only there.
             while compressed.read(CHUNK):
                 pass
@@ -510,23 +515,68 @@ def _unpack_verified(archive: Path, staging: Path) -> dict:
             "バックアップファイルが壊れているか、途中までしかありません。復元を中止しました。"
             f"{NOTHING_CHANGED}\nThe archive is corrupt or truncated ({error})."
         ) from error
+    except OSError as error:
+        raise BackupError(
+            f"一時フォルダ ({staging.parent}) に展開できませんでした ({error.strerror or error})。"
+            f"復元を中止しました。{NOTHING_CHANGED}\nCould not unpack into the temporary folder ({error})."
+        ) from error
     manifest = _read_manifest(staging)
     _check_checksums(manifest, staging, {m.name for m in members if m.isfile()} - {MANIFEST})
     return manifest
 
 
 def _check_members(members):
-    """Only plain files and folders, at safe relative paths, in the archive's own folders."""
-    seen = set()
+    """Only plain files and folders, at safe relative paths, in the archive's own folders, with
+    sizes that make sense, and no name used both as a file and as a folder.
+
+    Done here rather than by tarfile's extraction filters, which Python 3.11 gained only in
+    3.11.4 (Debian 12 has 3.11.2); _extract() then writes each checked member itself."""
+    files, folders = set(), set()
     for member in members:
         name = member.name
         if not _safe_member_name(name):
             raise _unsafe(name, "不正なパス / unsafe path")
         if not (member.isfile() or member.isdir()):
             raise _unsafe(name, "ファイル・フォルダ以外 (リンク・デバイス) / a link or device")
-        if member.isfile() and name in seen:
+        if member.isfile() and not 0 <= member.size <= MAX_MEMBER_BYTES:
+            raise _unsafe(name, "大きさが不正 / impossible size")
+        if member.isfile() and name in files:
             raise _unsafe(name, "同じ名前が2回 / duplicate member")
-        seen.add(name)
+        (files if member.isfile() else folders).add(name)
+        folders.update(str(parent) for parent in PurePosixPath(name).parents if str(parent) != ".")
+    if clash := sorted(files & folders):
+        raise _unsafe(clash[0], "ファイルとフォルダに同じ名前 / a file where a folder is")
+
+
+def _check_space(members, staging: Path):
+    """Refuse before unpacking when the files would not fit in the temporary folder."""
+    needed = sum(member.size for member in members if member.isfile())
+    free = shutil.disk_usage(staging).free
+    if needed > free:
+        raise BackupError(
+            f"一時フォルダ ({staging.parent}) の空きが足りません (必要 {_size(needed)}、空き {_size(free)})。"
+            f"空きを増やすか、環境変数 TMPDIR で別の場所を指定してください。{NOTHING_CHANGED}\n"
+            "Not enough free space in the temporary folder to unpack the archive."
+        )
+
+
+def _extract(tar, member, staging: Path):
+    """Write one checked member under staging: folders as folders, files byte for byte with their
+    size checked, owner-only modes; never a link, a device or a path outside staging."""
+    target = staging.joinpath(*PurePosixPath(member.name).parts)
+    if member.isdir():
+        target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    source = tar.extractfile(member)
+    written = 0
+    # "x": a name that exists already (only possible through a crafted archive) is an error.
+    with source, open(target, "xb") as output:
+        while chunk := source.read(CHUNK):
+            output.write(chunk)
+            written += len(chunk)
+    if written != member.size:
+        raise tarfile.ReadError(f"{member.name}: {written} of {member.size} bytes")
 
 
 def _safe_member_name(name: str) -> bool:

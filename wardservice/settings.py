@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "departments",
     "goals",
     "reports",
-    "wardservice",  # project-wide management commands (backup, restore)
+    "wardservice",  # the installation itself: backup/restore, the mail outbox, health, housekeeping
 ]
 
 MIDDLEWARE = [
@@ -144,12 +144,21 @@ WHITENOISE_USE_FINDERS = DEBUG
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# Mail is sent by a background task from an outbox (wardservice.mail), never inside a request.
+# A relay without authentication: leave EMAIL_HOST_USER and EMAIL_HOST_PASSWORD empty.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS (usually port 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the start (usually port 465)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: set one of them.")
+# Seconds without an answer from the relay before an attempt is given up (and retried later).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+if EMAIL_TIMEOUT <= 0:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be a positive number of seconds.")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "wardservice@localhost")
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
@@ -176,6 +185,11 @@ TASKS = {
     }
 }
 
+# The health check (/healthz, wardservice.health) fails when a task has waited longer than this,
+# or no worker has run the heartbeat task (queued every 5 minutes by `manage.py recover`) for this.
+HEALTH_QUEUE_MAX_AGE_MINUTES = env_int("HEALTH_QUEUE_MAX_AGE_MINUTES", 10)
+HEALTH_WORKER_MAX_AGE_MINUTES = env_int("HEALTH_WORKER_MAX_AGE_MINUTES", 15)
+
 # The print publication's parts (reports.exporters.pdf): a cache of each department's rendered
 # pages by content, so that publishing assembles rather than renders. Deleting it loses no data.
 PDF_PARTS_DIR = Path(env_str("PDF_PARTS_DIR") or BASE_DIR / "var" / "pdf-parts")
@@ -193,6 +207,8 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # variable, for testing a production build over plain HTTP on one's own machine only.
 _HTTPS_DEFAULT = not (DEBUG or TESTING)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS_DEFAULT)
+# The health check answers over plain HTTP too, for a monitor on the server asking gunicorn itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _HTTPS_DEFAULT)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _HTTPS_DEFAULT)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _HTTPS_DEFAULT else 0)

@@ -5,6 +5,7 @@ from django.urls import include, path
 from goals import urls as goals_urls
 from reports import urls as reports_urls
 from reports.views.public import home
+from wardservice.views import healthz
 
 admin.site.site_header = "区役所サービス向上目標 管理"
 admin.site.site_title = "wardservice 管理"
@@ -29,6 +30,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include(account_patterns)),
     path("staff/", include(staff_patterns)),
+    path("healthz", healthz, name="healthz"),  # for monitoring: statuses only, no login
     path("", home, name="home"),
     path("", include("reports.urls")),
 ]

@@ -376,7 +376,7 @@ class _Builder:
                         batch,
                         Department,
                         office_id=office.pk,
-                        code=f"P{len(parents) + 1:02d}",
+                        code=f"{len(parents) + 1:02d}",
                         name=division,
                         sort_order=order - 5,
                         writes_goals=False,

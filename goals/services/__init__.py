@@ -12,6 +12,12 @@ from goals.services.content import (
 )
 from goals.services.editing import GoalInput, ResultInput, sheet_save_plan, sheet_save_results
 from goals.services.errors import GoalsError, StaleSheetError
+from goals.services.imported import (
+    SheetImport,
+    SheetImportError,
+    sheets_get_or_create,
+    sheets_write_imported,
+)
 from goals.services.workflow import (
     sheet_approve,
     sheet_reopen,
@@ -19,7 +25,11 @@ from goals.services.workflow import (
     sheet_submit,
     sheet_write_imported,
 )
-from goals.services.years import fiscal_year_open_next, fiscal_year_set_phase
+from goals.services.years import (
+    fiscal_year_open_next,
+    fiscal_year_set_phase,
+    new_departments_active,
+)
 
 __all__ = [
     "GoalData",
@@ -28,6 +38,8 @@ __all__ = [
     "ResultData",
     "ResultInput",
     "SheetData",
+    "SheetImport",
+    "SheetImportError",
     "StaleSheetError",
     "category_get_or_create",
     "fiscal_year_add_policy",
@@ -35,6 +47,7 @@ __all__ = [
     "fiscal_year_open_next",
     "fiscal_year_set_phase",
     "goal_set_categories",
+    "new_departments_active",
     "sheet_approve",
     "sheet_reopen",
     "sheet_return",
@@ -43,4 +56,6 @@ __all__ = [
     "sheet_submit",
     "sheet_write_approved",
     "sheet_write_imported",
+    "sheets_get_or_create",
+    "sheets_write_imported",
 ]

@@ -18,6 +18,7 @@ from goals.selectors import sheet_content
 from goals.services.content import SheetData, sheet_fill_empty, sheet_write_approved
 from goals.services.editing import check_version, lock_sheet, record_save
 from goals.services.errors import GoalsError, refuse
+from goals.validators import normalise_text, text_problem
 
 STALE_REVIEW = (
     "このシートは、あなたが確認画面を開いた後に更新されました。入力内容は残してあります。"
@@ -42,6 +43,14 @@ def _transition(sheet, phase, status, *, action, by, comment="", channel=""):
     )
     transaction.on_commit(lambda: notifications.sheet_event(event))
     return event
+
+
+def _comment(text, label):
+    """A review comment as stored (wardservice.text), refused with a message naming it."""
+    problem = text_problem(text or "")
+    if problem:
+        raise GoalsError(f"{label}に{problem}")
+    return normalise_text(text)
 
 
 @transaction.atomic
@@ -72,7 +81,7 @@ def sheet_approve(*, sheet, phase, by, expected_version=None):
 @transaction.atomic
 def sheet_return(*, sheet, phase, by, comment, expected_version=None):
     """差戻し: a submitted sheet goes back to the department with a comment saying what to change."""
-    comment = (comment or "").strip()
+    comment = _comment(comment, "差戻しの理由")
     if not comment:
         raise GoalsError("差戻しの理由 (コメント) を入力してください。")
     sheet = _reviewed(sheet, expected_version)
@@ -83,7 +92,7 @@ def sheet_return(*, sheet, phase, by, comment, expected_version=None):
 @transaction.atomic
 def sheet_reopen(*, sheet, phase, by, reason, expected_version=None):
     """承認取消: an approved sheet is returned for correction, with the reason recorded."""
-    reason = (reason or "").strip()
+    reason = _comment(reason, "承認を取り消す理由")
     if not reason:
         raise GoalsError("承認を取り消す理由を入力してください。")
     sheet = _reviewed(sheet, expected_version)

@@ -6,6 +6,7 @@ from departments.models import Department
 from goals.models import FiscalYear, Goal, GoalSheet, Phase, RatingLevel, SheetStatus
 from goals.services.content import fiscal_year_get_or_create, goal_set_categories
 from goals.services.errors import GoalsError
+from goals.validators import strip_control_characters
 
 
 @transaction.atomic
@@ -17,9 +18,13 @@ def fiscal_year_open_next(*, previous: FiscalYear, copy_goals_for=(), plan_deadl
     office = previous.office
     if FiscalYear.objects.filter(office=office, year=previous.year + 1).exists():
         raise GoalsError(f"{office} の{previous.year + 1}年度は既にあります。")
-    principles = previous.principles.order_by("number").values_list("text", flat=True)
+    # Copied as the table prints them: text stored before the text policy held loses what it refuses.
+    principles = [
+        strip_control_characters(text)
+        for text in previous.principles.order_by("number").values_list("text", flat=True)
+    ]
     fiscal_year, _ = fiscal_year_get_or_create(
-        office=office, year=previous.year + 1, principles=list(principles), max_goals=previous.max_goals
+        office=office, year=previous.year + 1, principles=principles, max_goals=previous.max_goals
     )
     fiscal_year.plan_open = True
     fiscal_year.plan_deadline = plan_deadline
@@ -37,12 +42,27 @@ def fiscal_year_open_next(*, previous: FiscalYear, copy_goals_for=(), plan_deadl
     return fiscal_year
 
 
+def new_departments_active(*, office, year) -> bool:
+    """Whether a department first seen in `year`'s table is one of the office's current ones.
+
+    One that appears only in a year older than the office's newest (a past year brought in from
+    its table) is no longer there: it is created inactive, so that opening the next year gives
+    it no sheet and 公表 never waits for it. Whoever knows better makes it active in the admin.
+    """
+    return not FiscalYear.objects.filter(office=office, year__gt=year).exists()
+
+
 def _sheet_copy_goals(*, sheet, source_year):
     source = GoalSheet.objects.filter(department=sheet.department, fiscal_year=source_year).first()
     if source is None:
         return
     for goal in source.goals.prefetch_related("category_links__category").order_by("number"):
-        copy = Goal.objects.create(sheet=sheet, number=goal.number, objective=goal.objective, actions=goal.actions)
+        copy = Goal.objects.create(
+            sheet=sheet,
+            number=goal.number,
+            objective=strip_control_characters(goal.objective),
+            actions=strip_control_characters(goal.actions),
+        )
         if goal_set_categories(copy, goal.ordered_categories()):
             copy.save()  # its history then holds the tags
     sheet.plan_status = SheetStatus.DRAFT

@@ -37,6 +37,7 @@ from goals.services import (
     sheet_return,
 )
 from goals.wareki import fiscal_year_full_label
+from wardservice.mail import undelivered_mail_count
 
 
 def _dashboard_url(fiscal_year):
@@ -75,6 +76,7 @@ def dashboard(request, office, year):
             "form": form,
             "years": selectors.office_years(office=fiscal_year.office),
             "can_manage": access.has("year.manage", office=fiscal_year.office),
+            "undelivered_mail": undelivered_mail_count(office=fiscal_year.office) if can_review else 0,
         },
     )
 

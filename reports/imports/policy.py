@@ -8,15 +8,18 @@ message)` with the row as the source numbers it; nothing here writes.
 """
 
 import re
-import unicodedata
+
+from django.core.exceptions import ValidationError
 
 from goals.models import PolicyPrinciple
-from goals.validators import has_control_characters
+from goals.validators import parse_whole_number, text_problem
 from reports.table import POLICY_COLUMNS
+from wardservice.text import normalise
 
 POLICY_SHEET = "方針"
 NUMBER, TEXT = (column.name for column in POLICY_COLUMNS)
 MAX_PRINCIPLE = PolicyPrinciple._meta.get_field("text").max_length
+MAX_PRINCIPLES = 20  # ①–⑳, as printed
 # A principle typed with its printed number in front: "① …", "1. …", "(1) …".
 _NUMBER_MARK = re.compile(r"^\s*(?:[\u2460-\u2473]|\(?[0-9０-９]{1,2}[)）.．、]?)\s+")
 
@@ -66,9 +69,10 @@ def _principle(value, row, column, problem):
     if _blank(value) or not isinstance(value, str | int | float):
         problem(row, column, "方針の文が空です。")
         return None
-    text = unicodedata.normalize("NFC", str(value).strip())
-    if has_control_characters(text):
-        problem(row, column, "制御文字 (目に見えない特殊な文字) が含まれています。削除してください。")
+    text = normalise(str(value)).strip()
+    refused = text_problem(text)
+    if refused:
+        problem(row, column, refused)
         return None
     if len(text) > MAX_PRINCIPLE:
         problem(row, column, f"方針は1項目{MAX_PRINCIPLE}文字以内にしてください (現在 {len(text)} 文字)。")
@@ -77,12 +81,10 @@ def _principle(value, row, column, problem):
 
 
 def _as_number(value):
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    text = unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else ""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else None
+    try:
+        return parse_whole_number(value, minimum=1, maximum=MAX_PRINCIPLES, label=NUMBER)
+    except ValidationError:
+        return None
 
 
 def _blank(value):

@@ -14,9 +14,18 @@ from goals.services import (
     ResultData,
     SheetData,
     fiscal_year_get_or_create,
+    new_departments_active,
     sheet_write_approved,
 )
-from reports.imports.published_text import ParsedDepartment, ParsedTable
+from goals.validators import parse_goal_number
+from reports.imports.published_text import (
+    GOAL_COLUMN,
+    NAME_COLUMN,
+    NUMBER_COLUMN,
+    RESULT_COLUMN,
+    ParsedDepartment,
+    ParsedTable,
+)
 
 
 class TableImportError(Exception):
@@ -36,24 +45,27 @@ def import_published_table(*, office: Office, year: int, table: ParsedTable, by=
     """Store a published table as the year's approved sheets, all or nothing.
 
     Running it again with the same table changes nothing; a table that differs from what is
-    already approved is refused rather than written over it.
+    already approved is refused rather than written over it. Departments it creates are inactive
+    when the office has a later year already (goals.services.new_departments_active).
     """
+    active = new_departments_active(office=office, year=year)
     fiscal_year, created = fiscal_year_get_or_create(office=office, year=year, principles=table.policy)
     if not created:
         _check_same_policy(fiscal_year, table.policy)
     summary = ImportSummary()
     for order, parsed in enumerate(table.departments, 1):
         try:
-            _import_department(office, fiscal_year, parsed, order, table.has_results, by, summary)
+            _import_department(office, fiscal_year, parsed, order, table.has_results, by, summary, active)
         except GoalsError as error:
             raise TableImportError(f"{parsed.line}行目: {error}") from error
         except ValidationError as error:
-            raise TableImportError(f"{parsed.line}行目 ({parsed.name[:40]}): {_messages(error)}") from error
+            raise TableImportError(f"{parsed.line}行目 {_column(error)}: {_messages(error)}") from error
     return summary
 
 
-def _import_department(office, fiscal_year, parsed, order, has_results, by, summary):
-    department, was_created = _department_for(office, parsed, order)
+def _import_department(office, fiscal_year, parsed, order, has_results, by, summary, active):
+    _check_numbers(parsed, fiscal_year)
+    department, was_created = _department_for(office, parsed, order, active)
     summary.departments_created += was_created
     sheet, _ = GoalSheet.objects.get_or_create(department=department, fiscal_year=fiscal_year)
     data = _sheet_data(parsed, has_results)
@@ -63,6 +75,34 @@ def _import_department(office, fiscal_year, parsed, order, has_results, by, summ
     sheet_write_approved(sheet=sheet, data=data, has_results=has_results, by=by, comment="公表済みの表から取込")
     summary.sheets_imported += 1
     summary.goals_imported += len(data.goals)
+
+
+def _check_numbers(parsed: ParsedDepartment, fiscal_year):
+    """Goal numbers within the year's range, as the editors' form allows them (goals.validators)."""
+    for goal in parsed.goals:
+        try:
+            parse_goal_number(goal.number, max_goals=fiscal_year.max_goals)
+        except ValidationError as error:
+            raise TableImportError(
+                f"{goal.line}行目 {NUMBER_COLUMN}: {_messages(error)} "
+                f"({fiscal_year.full_label}の目標は1部署{fiscal_year.max_goals}件までです)"
+            ) from error
+
+
+# Where a model field's value came from in the text, for messages.
+_FIELD_COLUMNS = {
+    "name": NAME_COLUMN,
+    "objective": GOAL_COLUMN,
+    "actions": GOAL_COLUMN,
+    "done": RESULT_COLUMN,
+    "achievement": RESULT_COLUMN,
+    "omitted_reason": RESULT_COLUMN,
+}
+
+
+def _column(error: ValidationError) -> str:
+    fields = getattr(error, "error_dict", {})
+    return next((_FIELD_COLUMNS[name] for name in fields if name in _FIELD_COLUMNS), NAME_COLUMN)
 
 
 def _messages(error: ValidationError) -> str:
@@ -77,7 +117,7 @@ def _check_same_policy(fiscal_year, policy):
         )
 
 
-def _department_for(office, parsed: ParsedDepartment, order):
+def _department_for(office, parsed: ParsedDepartment, order, active):
     """The office's department of that printed name, created (with its 部・センター) when new."""
     existing = Department.objects.filter(office=office, name=parsed.name).first()
     if existing is not None:
@@ -86,14 +126,14 @@ def _department_for(office, parsed: ParsedDepartment, order):
     if parsed.parent_name:
         parent = Department.objects.filter(office=office, name=parsed.parent_name).first()
         if parent is None:
-            parent = _department_create(office, parsed.parent_name, order * 10 - 5, writes_goals=False)
-    return _department_create(office, parsed.name, order * 10, parent=parent), True
+            parent = _department_create(office, parsed.parent_name, order * 10 - 5, active, writes_goals=False)
+    return _department_create(office, parsed.name, order * 10, active, parent=parent), True
 
 
-def _department_create(office, name, sort_order, parent=None, writes_goals=True):
+def _department_create(office, name, sort_order, active, parent=None, writes_goals=True):
     department = Department(
         office=office, name=name, code=_next_code(office), sort_order=sort_order,
-        parent=parent, writes_goals=writes_goals,
+        parent=parent, writes_goals=writes_goals, is_active=active,
     )
     department.full_clean()
     department.save()

@@ -5,6 +5,9 @@ keeps one tab-separated line per goal (部署名, 番号, 目標, 実施結果) 
 paragraphs marked ``<p>…</p>``, preceded by the 区役所サービス向上方針
 principles as markdown-table lines.  This module turns that text into plain
 data and never imports Django, so it can be tested and reused on its own.
+Every value it gives is text the application may store (wardservice.text):
+a cell holding what the text policy refuses is refused with its line and
+column.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from wardservice.text import read_whole_number, text_problem
 
 __all__ = [
     "ParsedDepartment", "ParsedGoal", "ParsedTable", "PublishedTableError",
@@ -65,7 +70,6 @@ _P_TAG = re.compile(r"</?p\b[^>]*>", re.IGNORECASE)
 _PARAGRAPH_BREAK = re.compile(r"(?<=。)\s+|\s{2,}")
 _POLICY_ROW = re.compile(r"\|\s*([\u2460-\u2473])\s*(.*?)\s*\|?")
 _LABEL = re.compile(r"[\w・\s]*\w[\w・\s]*")
-_GOAL_NUMBER = re.compile(r"[0-9]{1,9}")
 _OFFICE = re.compile(r"(\S+?区役所)\s*(\S.*)")
 # Shortest prefix ending in 部/センター, an optional printed parenthetical,
 # then the section itself (which must not be a bare parenthetical).
@@ -240,15 +244,27 @@ class _OpenDepartment:
 
 
 def _goal_number(raw: str, line: int) -> int:
-    text = unicodedata.normalize("NFKC", raw).strip()
-    if not text:
+    if not raw.strip():
         message = "目標番号が空です。2列目に目標番号 (1、2、3 …) を入れてください。"
         raise PublishedTableError(line, message)
-    # The length cap keeps int() away from its huge-number guard.
-    if not _GOAL_NUMBER.fullmatch(text) or int(text) <= 0:
-        message = f"目標番号「{raw}」は数字ではありません。目標番号は1、2、3 …のように数字で入れてください。"
+    number = read_whole_number(raw)
+    if number is None or number <= 0:
+        message = f"目標番号「{raw.strip()[:20]}」は数字ではありません。目標番号は1、2、3 …のように数字で入れてください。"
         raise PublishedTableError(line, message)
-    return int(text)
+    return number
+
+
+# The columns of a row, as messages name them.
+NAME_COLUMN, NUMBER_COLUMN, GOAL_COLUMN, RESULT_COLUMN = (
+    "1列目 (部署名)", "2列目 (目標番号)", "3列目 (目標)", "4列目 (実施結果)",
+)
+
+
+def _check_text(text: str, line: int, column: str, *, one_line=False) -> None:
+    """Refuse a value the application could not store (wardservice.text), naming its place."""
+    problem = text_problem(text, one_line=one_line)
+    if problem is not None:
+        raise PublishedTableError(line, f"{column}に{problem[0]}")
 
 
 def _parse_goal(fields: list[str], line: int, department: str) -> ParsedGoal:
@@ -266,6 +282,12 @@ def _parse_goal(fields: list[str], line: int, department: str) -> ParsedGoal:
     categories, text = _take_label(fields[2], paragraphs)
     objective, actions = _split_goal(text)
     done, achievement, omitted = _split_result(fields[3] if len(fields) > 3 else "")
+    for category in categories:
+        _check_text(category, line, GOAL_COLUMN, one_line=True)
+    for value in (objective, actions):
+        _check_text(value, line, GOAL_COLUMN)
+    for value in (done, achievement, omitted):
+        _check_text(value, line, RESULT_COLUMN)
     return ParsedGoal(number, categories, objective, actions, done, achievement, omitted, line)
 
 
@@ -292,7 +314,9 @@ def _policy_item(stripped: str, line: int, policy: list[str]) -> str:
             f"方針{missing}の行が抜けていないか確かめ、番号を①から順に付け直してください。"
         )
         raise PublishedTableError(line, message)
-    return unicodedata.normalize("NFC", html.unescape(found.group(2)))
+    principle = unicodedata.normalize("NFC", html.unescape(found.group(2)))
+    _check_text(principle, line, "方針")
+    return principle
 
 
 def _check_width(lines: list[str], index: int, fields: list[str], width: int | None, previous) -> None:
@@ -393,6 +417,7 @@ def _add_row(departments: list[_OpenDepartment], fields: list[str], line: int) -
     names = _department_names(fields[0])
     if not names[0]:
         raise PublishedTableError(line, "部署名が空です。1列目に部署名を入れてください。")
+    _check_text(names[0], line, NAME_COLUMN, one_line=True)
     goal = _parse_goal(fields, line, names[0])
     if not departments or departments[-1].names[0] != names[0]:
         earlier = next((d for d in departments if d.names[0] == names[0]), None)

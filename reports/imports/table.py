@@ -8,20 +8,27 @@ being row 1) and its column, and if there is any, nothing is written.
 The year's policy comes with the rows where the file has it (the Excel file's sheet 方針) or is
 given beside a CSV (reports.imports.policy). A file written before the 省略の理由 column existed is
 still read: its results are all taken as written, none as omitted.
+
+A file holds at most MAX_ROWS data rows (a year of a whole city is about 600). Writing is done
+in bulk by reports.imports.table_write; the staff page runs it in the background
+(reports.imports.jobs) and the command in the foreground, both with progress.
 """
 
 import csv
 import io
-import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
-from django.db.models import Max
+from django.db import DatabaseError
+from django.db.models import Prefetch
 
-from departments.models import Department, Office
+from departments.models import (
+    Department,
+    Office,
+    validate_department_code,
+    validate_department_name,
+)
 from goals.models import (
     MAX_ACHIEVEMENT,
     MAX_ACTIONS,
@@ -30,27 +37,22 @@ from goals.models import (
     MAX_OMITTED_REASON,
     Category,
     FiscalYear,
+    Goal,
     GoalSheet,
     RatingLevel,
     SheetStatus,
 )
-from goals.selectors import sheet_content
-from goals.services import (
-    GoalData,
-    GoalsError,
-    ResultData,
-    SheetData,
-    fiscal_year_add_policy,
-    fiscal_year_get_or_create,
-    sheet_write_imported,
-)
-from goals.validators import has_control_characters
+from goals.selectors import goal_tags, sheet_content
+from goals.services import GoalData, ResultData, SheetData, new_departments_active
+from goals.validators import parse_goal_number, parse_whole_number, text_problem
 from goals.wareki import fiscal_year_label
 from reports.exporters.spreadsheet import restore_formula
 from reports.exporters.xlsx import DATA_SHEET
 from reports.imports.policy import POLICY_SHEET, policy_from_sheet, policy_from_text
 from reports.imports.published import TableImportError
+from reports.imports.table_write import TableWriteError, write_table
 from reports.table import DATA_COLUMNS, OPTIONAL_DATA_COLUMNS, TAG_SEPARATOR
+from wardservice.text import normalise
 
 __all__ = ["Problem", "TableImportError", "TableImportSummary", "import_table", "read_table_file"]
 
@@ -73,11 +75,22 @@ COLUMN_NAMES = tuple(column.name for column in DATA_COLUMNS)
 ) = COLUMN_NAMES
 
 IMPORT_COMMENT = "データ (CSV/Excel) から取込"
+# Rows per file: ten years of a whole city's departments fit many times over; a bigger file is
+# a mistake (or an attack) that would hold a worker and a transaction for minutes.
+MAX_ROWS = 20_000
+TOO_MANY_ROWS = (
+    f"データの行が多すぎます ({MAX_ROWS:,} 行まで)。1つのファイルには1つの年度を入れます。"
+    "部署ごとに複数のファイルに分けて取り込むこともできます。"
+)
+# The steps progress is reported for: progress(step, done, total).
+CHECKING, WRITING = "確認", "書込"
 MAX_CATEGORY_NAME = Category._meta.get_field("name").max_length
-MAX_DEPARTMENT_CODE = Department._meta.get_field("code").max_length
 MAX_DEPARTMENT_NAME = Department._meta.get_field("name").max_length
-
-_DIGITS = re.compile(r"[0-9]+")
+# A year the import creates gets the usual number of goals (FiscalYear.max_goals's default).
+DEFAULT_MAX_GOALS = FiscalYear._meta.get_field("max_goals").default
+FIRST_YEAR, LAST_YEAR = 1989, 2200  # FiscalYear's fiscalyear_year_range
+# Columns of text with paragraphs; every other column is one line (names, codes, labels).
+PARAGRAPH_COLUMNS = frozenset({OBJECTIVE, ACTIONS, DONE, ACHIEVEMENT, OMITTED_REASON})
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,37 @@ class TableImportSummary:
     goals_imported: int = 0
     dry_run: bool = False
     policy: tuple = ()  # the principles the year gets; () when it keeps its own or has none
+    rows: int = 0
+    # New departments are created inactive: the office has a later year, which they are not in.
+    departments_inactive: bool = False
+    listing: tuple = field(default=(), repr=False)  # a DepartmentLine per department, in file order
+
+    def counts(self) -> dict:
+        """The numbers, for a record of the import (the listing left out)."""
+        return {
+            name: getattr(self, name)
+            for name in (
+                "year_created",
+                "departments",
+                "departments_created",
+                "sheets_imported",
+                "sheets_unchanged",
+                "goals_imported",
+                "rows",
+                "departments_inactive",
+            )
+        } | {"policy": len(self.policy)}
+
+
+@dataclass(frozen=True)
+class DepartmentLine:
+    """One department of the file as the preview lists it."""
+
+    code: str
+    name: str
+    goals: int
+    new: bool
+    unchanged: bool
 
 
 # --- reading the file -------------------------------------------------------------------------
@@ -169,6 +213,8 @@ def read_table_file(file, *, kind: str) -> list[RawRow]:
                 continue
             row[name] = restore_formula(value) if restore and isinstance(value, str) else value
         rows.append(RawRow(number, row))
+        if len(rows) > MAX_ROWS:
+            raise TableFileError([Problem(0, "", TOO_MANY_ROWS)])
     return rows
 
 
@@ -298,6 +344,7 @@ class _Checker:
         self.year = year
         self.fiscal_year = fiscal_year
         self.create_tags = create_tags
+        self.max_goals = fiscal_year.max_goals if fiscal_year else DEFAULT_MAX_GOALS
         self.problems: list[Problem] = []
         self.departments: dict[str, _Department] = {}
         self.incomplete: set[str] = set()  # codes of departments with a row that has a problem
@@ -362,7 +409,9 @@ class _Checker:
         department.has_results |= has_result
 
     def check_year(self, n, values):
-        year = self.integer(n, values, YEAR)
+        year = self.number(
+            n, values, YEAR, parse_whole_number, minimum=FIRST_YEAR, maximum=LAST_YEAR, label=YEAR
+        )
         if year is not None and year != self.year:
             self.problem(n, YEAR, f"年度が取込先の年度と違います ({year} ≠ {self.year})。")
         label = self.text(n, values, YEAR_LABEL, strip=True, limit=None)
@@ -374,11 +423,16 @@ class _Checker:
             )
 
     def check_department(self, n, values) -> _Department | None:
-        code = self.text(
-            n, values, DEPARTMENT_CODE, required=True, strip=True, limit=MAX_DEPARTMENT_CODE
-        )
+        code = self.text(n, values, DEPARTMENT_CODE, required=True, strip=True, limit=None)
         name = self.text(n, values, DEPARTMENT_NAME, strip=True, limit=MAX_DEPARTMENT_NAME)
-        if not code or name is None:
+        # The model's own rules for codes (digits) and names (no path separators).
+        code_kept = bool(code) and self.model_rules(
+            n, DEPARTMENT_CODE, validate_department_code, code
+        )
+        name_kept = name is not None and self.model_rules(
+            n, DEPARTMENT_NAME, validate_department_name, name
+        )
+        if not (code_kept and name_kept):
             return None
         department = self.departments.get(code)
         if department is not None:
@@ -441,11 +495,8 @@ class _Checker:
             )
 
     def check_number(self, n, values):
-        number = self.integer(n, values, GOAL_NUMBER)
-        if number is not None and not 1 <= number <= 32767:
-            self.problem(n, GOAL_NUMBER, f"目標番号は1以上の整数にしてください ({number})。")
-            return None
-        return number
+        """1 to the year's number of goals, as the editors' form allows (goals.validators)."""
+        return self.number(n, values, GOAL_NUMBER, parse_goal_number, max_goals=self.max_goals)
 
     def check_categories(self, n, values):
         cell = self.text(n, values, CATEGORIES, strip=True, limit=None)
@@ -542,14 +593,14 @@ class _Checker:
             text = str(int(value)) if value.is_integer() else str(value)
         else:
             text = str(value)
-        # Line breaks as the application stores them; Excel on Windows may write CR LF.
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        # As the application stores text (wardservice.text): NFC, line breaks as LF (Excel on
+        # Windows may write CR LF), so that the same content compares equal when imported again.
+        text = normalise(text)
         if strip:
             text = text.strip()
-        if has_control_characters(text):
-            self.problem(
-                n, column, "制御文字 (目に見えない特殊な文字) が含まれています。削除してください。"
-            )
+        problem = text_problem(text, one_line=column not in PARAGRAPH_COLUMNS)
+        if problem:
+            self.problem(n, column, problem)
             return None
         if required and not text.strip():
             self.problem(n, column, f"{column}は必須です。")
@@ -561,20 +612,23 @@ class _Checker:
             return None
         return text
 
-    def integer(self, n, values, column):
-        value = values.get(column)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        text = unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else ""
-        if _DIGITS.fullmatch(text):
-            return int(text)
-        if _is_blank(value):
-            self.problem(n, column, f"{column}は必須です。")
-        else:
-            self.problem(n, column, f"{column}は整数で入力してください ({str(value)[:20]})。")
-        return None
+    def number(self, n, values, column, parse, **limits):
+        """The cell read by one of goals.validators' number parsers, or None after noting a problem."""
+        try:
+            return parse(values.get(column), **limits)
+        except ValidationError as error:
+            self.problem(n, column, error.message)
+            return None
+
+    def model_rules(self, n, column, validator, value) -> bool:
+        """Whether the value passes a model's validator; noted as a problem of the row and column
+        where it does not."""
+        try:
+            validator(value)
+        except ValidationError as error:
+            self.problem(n, column, " ".join(error.messages))
+            return False
+        return True
 
 
 def _problem_order(problem: Problem):
@@ -594,18 +648,16 @@ def _check_existing_sheets(checker: _Checker, departments, fiscal_year):
     """Approved or in-progress sheets are never written over; the same content counts as unchanged."""
     if fiscal_year is None:
         return
-    codes = {code for code, d in departments.items() if d.existing is not None}
-    sheets = GoalSheet.objects.filter(
-        fiscal_year=fiscal_year, department__office=checker.office, department__code__in=codes
-    )
-    for sheet in sheets.select_related("department"):
+    ids = [d.existing.pk for d in departments.values() if d.existing is not None]
+    for sheet in _sheets_with_goals(fiscal_year, ids):
         if sheet.department.code in checker.incomplete:
             continue  # its rows have problems already; what they would replace is not known
         department = departments[sheet.department.code]
         department.sheet = sheet
-        if sheet.plan_status == SheetStatus.NOT_STARTED and not sheet.goals.exists():
+        goals = sheet.goals.all()
+        if sheet.plan_status == SheetStatus.NOT_STARTED and not goals:
             continue
-        if sheet_content(sheet) == department.data().as_content():
+        if sheet_content(sheet, goals) == department.data().as_content():
             department.unchanged = True
         elif sheet.plan_status == SheetStatus.APPROVED:
             checker.problem(
@@ -621,6 +673,17 @@ def _check_existing_sheets(checker: _Checker, departments, fiscal_year):
             )
 
 
+def _sheets_with_goals(fiscal_year, department_ids, chunk=500):
+    """The year's sheets of these departments with their content, a few queries per chunk."""
+    goals = Goal.objects.select_related("result__rating").prefetch_related(goal_tags()).order_by("number")
+    for start in range(0, len(department_ids), chunk):
+        yield from (
+            GoalSheet.objects.filter(fiscal_year=fiscal_year, department_id__in=department_ids[start : start + chunk])
+            .select_related("department")
+            .prefetch_related(Prefetch("goals", queryset=goals))
+        )
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 
@@ -634,17 +697,22 @@ def import_table(
     create_tags=False,
     policy: str | None = None,
     by=None,
+    progress=None,
 ) -> TableImportSummary:
     """Check the whole file and, when nothing is wrong, store it as the year's sheets: approved in a
-    closed year, submitted for review on the departments' behalf in an open one (sheet_write_imported).
+    closed year, submitted for review on the departments' behalf in an open one
+    (goals.services.sheets_write_imported).
 
     `file` and `kind` are read_table_file's. `policy` is the year's 区役所サービス向上方針 as text,
     one principle a line; without it, an Excel file's sheet 方針 gives it. A year that has a
     policy keeps it (a different one is refused); one without gets this one. Raises
-    TableImportError listing every problem; then nothing has been written.
+    TableImportError listing every problem; then nothing has been written. `progress(step,
+    done, total)` hears of the rows checked (CHECKING) and of the sheets written (WRITING).
     """
+    report = progress or (lambda step, done, total: None)
     data = file if isinstance(file, bytes | bytearray | memoryview) else file.read()
     rows = read_table_file(data, kind=kind)
+    report(CHECKING, 0, len(rows))
     fiscal_year = FiscalYear.objects.filter(office=office, year=year).first()
     checker = _Checker(office=office, year=year, fiscal_year=fiscal_year, create_tags=create_tags)
     principles = _read_policy(checker, data, kind, policy)
@@ -653,20 +721,34 @@ def import_table(
     new_policy = _policy_to_add(checker, fiscal_year, principles)
     if checker.problems:
         raise TableFileError(sorted(checker.problems, key=_problem_order))
-    summary = TableImportSummary(
+    report(CHECKING, len(rows), len(rows))
+    summary = _summary(office, year, fiscal_year, departments, rows=len(rows), policy=new_policy)
+    summary.dry_run = dry_run
+    to_write = [d for d in departments.values() if not d.unchanged]
+    if not dry_run:
+        report(WRITING, 0, len(to_write))
+        _write(office, year, to_write, new_policy, by, lambda done, total: report(WRITING, done, total))
+    return summary
+
+
+def _summary(office, year, fiscal_year, departments, *, rows, policy):
+    to_write = [d for d in departments.values() if not d.unchanged]
+    created = sum(d.existing is None for d in departments.values())
+    return TableImportSummary(
         year_created=fiscal_year is None,
         departments=len(departments),
-        departments_created=sum(d.existing is None for d in departments.values()),
-        sheets_unchanged=sum(d.unchanged for d in departments.values()),
-        dry_run=dry_run,
-        policy=new_policy,
+        departments_created=created,
+        sheets_imported=len(to_write),
+        sheets_unchanged=len(departments) - len(to_write),
+        goals_imported=sum(len(d.goals) for d in to_write),
+        policy=policy,
+        rows=rows,
+        departments_inactive=bool(created) and not new_departments_active(office=office, year=year),
+        listing=tuple(
+            DepartmentLine(d.code, d.name, len(d.goals), d.existing is None, d.unchanged)
+            for d in departments.values()
+        ),
     )
-    to_write = [d for d in departments.values() if not d.unchanged]
-    summary.sheets_imported = len(to_write)
-    summary.goals_imported = sum(len(d.goals) for d in to_write)
-    if not dry_run:
-        _write(office, year, to_write, new_policy, by)
-    return summary
 
 
 POLICY_TEXT = "方針の入力"
@@ -713,33 +795,23 @@ def _policy_to_add(checker, fiscal_year, principles) -> tuple:
     return ()
 
 
-@transaction.atomic
-def _write(office, year, departments, policy, by):
-    fiscal_year, created = fiscal_year_get_or_create(office=office, year=year, principles=policy)
-    if policy and not created:
-        fiscal_year_add_policy(fiscal_year=fiscal_year, principles=policy)
-    last = Department.objects.filter(office=office).aggregate(last=Max("sort_order"))["last"] or 0
-    for department in departments:
-        try:
-            if department.existing is None:
-                last += 10
-                record = Department(
-                    office=office, code=department.code, name=department.name, sort_order=last
-                )
-                record.full_clean()
-                record.save()
-            else:
-                record = department.existing
-            sheet, _ = GoalSheet.objects.get_or_create(department=record, fiscal_year=fiscal_year)
-            sheet_write_imported(
-                sheet=sheet,
-                data=department.data(),
-                has_results=department.has_results,
-                by=by,
-                comment=IMPORT_COMMENT,
-            )
-        except (GoalsError, ValidationError, DatabaseError) as error:
-            message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-            raise TableFileError(
-                [Problem(department.first_row, DEPARTMENT_CODE, message)]
-            ) from error
+def _write(office, year, departments, policy, by, progress):
+    try:
+        write_table(
+            office=office,
+            year=year,
+            departments=departments,
+            policy=policy,
+            by=by,
+            comment=IMPORT_COMMENT,
+            progress=progress,
+        )
+    except TableWriteError as error:
+        raise TableFileError([Problem(error.row, DEPARTMENT_CODE, str(error))]) from error
+    except ValidationError as error:
+        # The models' own check on every write (wardservice.fields), under the checks above.
+        raise TableFileError([Problem(0, "", " ".join(error.messages))]) from error
+    except DatabaseError as error:
+        raise TableFileError(
+            [Problem(0, "", f"データベースに書き込めませんでした: {error}")]
+        ) from error

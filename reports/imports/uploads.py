@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reports.models import PendingUpload
+from wardservice.text import as_one_line
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -249,7 +250,8 @@ def pending_upload_keep(
             office=office,
             year=year,
             sheet=sheet,
-            filename=(filename or "")[:200],
+            # The name the browser sent, kept to show it again: printable, one line.
+            filename=as_one_line(filename or "")[:200],
             data=data,
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),

@@ -16,6 +16,7 @@ password is empty), so everything read back is checked again here and by the ser
 import io
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
@@ -33,9 +34,10 @@ from goals.models import (
 from goals.rules import writing_phase
 from goals.selectors import sheet_goals
 from goals.services import GoalInput, ResultInput
-from goals.validators import has_control_characters, normalise_text
+from goals.validators import normalise_text, parse_goal_number, parse_whole_number, text_problem
 from reports.exporters.xlsx import store_text
 from reports.imports.uploads import UploadRejected, read_upload
+from wardservice.text import as_one_line
 
 INSTRUCTIONS_SHEET = "記入方法"
 ENTRY_SHEET = "記入"
@@ -53,6 +55,7 @@ HEADER_ROW = 9
 FIRST_GOAL_ROW = HEADER_ROW + 1
 
 MAX_TAG_COLUMNS = 3
+MAX_VERSION = 999_999_999  # far beyond any sheet's; the cell is read as a number below it
 
 GREY = PatternFill("solid", fgColor="D9D9D9")
 INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
@@ -106,11 +109,15 @@ def _tag_count(fiscal_year, goals):
 
 
 def _filename_part(text):
-    return "".join(ch for ch in text if ch not in '\\/:*?"<>|').strip() or "sheet"
+    return "".join(ch for ch in as_one_line(text) if ch not in '\\/:*?"<>|').strip() or "sheet"
 
 
 def entry_filename(sheet) -> str:
-    return f"{sheet.fiscal_year.year}_{sheet.department.code}_{_filename_part(sheet.department.name)}_記入用.xlsx"
+    """2021_001_まちづくり推進部 総務課_記入用.xlsx, a download's name and a zip member's: made of
+    checked parts only (the year; the 部署コード, digits in the model and the database; the name
+    less what a file name cannot hold), so never a path."""
+    department = sheet.department
+    return f"{sheet.fiscal_year.year}_{department.code}_{_filename_part(department.name)}_記入用.xlsx"
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -176,7 +183,8 @@ def _write_instructions(ws, sheet, phase, columns, categories, ratings):
     lines += [
         "",
         "■ 入力できない文字",
-        "・目に見えない制御文字は使えません。セル内の改行 (Alt+Enter) は使えます。",
+        "・目に見えない特殊な文字 (制御文字、文字の向きを変える文字、幅のない文字) は使えません。"
+        "セル内の改行 (Alt+Enter) は使えます。",
         "",
         "■ 提出のしかた",
         "・入力したファイルは、職員用ページのシート画面から「記入したファイルを取り込む」でアップロードするか、総務課へ返送してください。",
@@ -444,8 +452,9 @@ def _check_header(rows, sheet, problems):
                 f"年度が「{year}」になっています。{sheet.fiscal_year.year}年度のファイルではありません。",
             )
         )
-    raw_version = _text(_value(rows, VERSION_CELL))
-    if not raw_version.isdigit():
+    try:
+        return parse_whole_number(_value(rows, VERSION_CELL), minimum=1, maximum=MAX_VERSION, label="版")
+    except ValidationError:
         problems.append(
             (
                 f"{ENTRY_SHEET}!{VERSION_CELL}",
@@ -453,7 +462,6 @@ def _check_header(rows, sheet, problems):
             )
         )
         return None
-    return int(raw_version)
 
 
 _LABEL_KEYS = {
@@ -488,17 +496,16 @@ _LIMITS = {
 
 
 def _row_values(rows, row, keys, problems, wanted):
-    """The row's texts by key, each checked for control characters and length."""
+    """The row's texts by key, each checked against the text policy and its length."""
     values = {}
     for column, key in keys.items():
         if key not in wanted:
             continue
         text = _text(rows.get(row, {}).get(column))
         ref = f"{ENTRY_SHEET}!{get_column_letter(column)}{row}"
-        if has_control_characters(text):
-            problems.append(
-                (ref, "制御文字 (目に見えない特殊な文字) が含まれています。削除してください。")
-            )
+        problem = text_problem(text, one_line=key not in _LIMITS)  # 区分 and 達成度評価 are one line
+        if problem:
+            problems.append((ref, problem))
         if key in _LIMITS:
             label, limit = _LIMITS[key]
             if len(text) > limit:
@@ -509,18 +516,18 @@ def _row_values(rows, row, keys, problems, wanted):
     return values
 
 
-def _number(rows, row, keys, problems):
+def _number(rows, row, keys, problems, max_goals):
     column = next((c for c, k in keys.items() if k == "number"), None)
-    raw = _text(rows.get(row, {}).get(column)) if column else ""
-    if not raw.isdigit() or int(raw) < 1:
+    try:
+        return parse_goal_number(rows.get(row, {}).get(column) if column else None, max_goals=max_goals)
+    except ValidationError as error:
         problems.append(
             (
-                f"{ENTRY_SHEET}!A{row}",
-                "目標番号が読み取れません。灰色のセルは変更しないでください。",
+                f"{ENTRY_SHEET}!{get_column_letter(column or 1)}{row}",
+                f"{error.message} 目標番号の灰色のセルは変更しないでください。",
             )
         )
         return None
-    return int(raw)
 
 
 def _read_plan(rows, goal_rows, keys, sheet, problems):
@@ -532,7 +539,7 @@ def _read_plan(rows, goal_rows, keys, sheet, problems):
         values = _row_values(rows, row, keys, problems, wanted)
         if not any(text for text, _ref in values.values()):
             continue
-        number = _number(rows, row, keys, problems)
+        number = _number(rows, row, keys, problems, fiscal_year.max_goals)
         objective, objective_ref = values.get("objective", ("", f"{ENTRY_SHEET}!A{row}"))
         if not objective:
             problems.append(
@@ -573,11 +580,13 @@ def _read_results(rows, goal_rows, keys, sheet, problems):
     ratings = {r.label: r for r in sheet.fiscal_year.rating_levels.all()}
     existing = set(sheet.goals.values_list("number", flat=True))
     wanted = {"done", "rating", "achievement", "omitted_reason"}
+    # A goal saved before its year's limit was lowered keeps its number.
+    max_goals = max([sheet.fiscal_year.max_goals, *existing])
     inputs = []
     for row in goal_rows:
         if not rows.get(row):
             continue
-        number = _number(rows, row, keys, problems)
+        number = _number(rows, row, keys, problems, max_goals)
         values = _row_values(rows, row, keys, problems, wanted)
         if number is None:
             continue

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from goals.models import FiscalYear, GoalSheet, Phase
+from goals.validators import normalise_text, text_problem
 from reports.exporters import EXPORTERS
 from reports.exporters.html import EarlierVersion, PublishedPage
 from reports.exporters.pdf.parts import PartCache, part_requests
@@ -32,6 +33,7 @@ from reports.models import (
 )
 from reports.selectors import publication_readiness, published_versions_before
 from reports.table import TAG_SEPARATOR, PublicTable, build_table
+from wardservice.text import remove_refused
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def publication_request(*, fiscal_year, kind, by, note="") -> Publication:
     never changes afterwards, whatever happens to the sheets.
     """
     kind = PublicationKind(kind)
-    note = (note or "").strip()
+    note = normalise_text(note)
     with transaction.atomic():
         # One request per year at a time: versions are numbered per year.
         fiscal_year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
@@ -101,6 +103,9 @@ def _check_note(note):
         raise PublishingError(
             f"訂正内容は{limit}文字以内で入力してください (現在 {len(note)} 文字)。"
         )
+    problem = text_problem(note)
+    if problem:
+        raise PublishingError(f"訂正内容に{problem}")
 
 
 def published_goals(publication, table: PublicTable):
@@ -335,7 +340,8 @@ def _publish(publication, attempt, stored, published_at):
 
 def _fail(publication, attempt, error):
     logger.exception("Rendering publication %s (attempt %s) failed", publication.pk, attempt)
-    message = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+    # Stored as any text is (wardservice.text): an exception's message may quote anything.
+    message = remove_refused(f"{type(error).__name__}: {error}")[:MAX_ERROR_LENGTH]
     # Only this attempt's own state: a retry that took over meanwhile is left alone.
     Publication.objects.filter(
         pk=publication.pk, attempt=attempt, status=PublicationStatus.RENDERING

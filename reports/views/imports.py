@@ -9,9 +9,13 @@ Approvers (year.manage) import; viewers get a 403; anyone else a 404. The year n
 yet: the import creates it. An upload is checked (reports.imports.uploads) and validated without
 writing anything; the preview keeps the bytes as a PendingUpload whose random token the 確定
 form posts back, and 確定 re-runs the import for real, in one transaction, all or nothing.
-"""
 
-from collections import Counter
+The preview summarises (the first PREVIEW_DEPARTMENTS departments, the first PREVIEW_PROBLEMS
+problems, and how many more), so that its page stays small whatever the file. 確定 of the データ
+layout runs as a background job (reports.imports.jobs; its page: reports.views.import_jobs);
+where the job has finished at once (tasks run immediately in development), the outcome is shown
+straight away.
+"""
 
 from django import forms
 from django.contrib import messages
@@ -27,9 +31,10 @@ from departments.permissions import require
 from goals.models import FiscalYear
 from goals.rules import takes_entries
 from goals.wareki import fiscal_year_label
+from reports.imports.jobs import import_job_start, problem_rows
 from reports.imports.published import TableImportError, import_published_table
 from reports.imports.published_text import PublishedTableError, parse_published_table
-from reports.imports.table import DEPARTMENT_CODE, DEPARTMENT_NAME, import_table, read_table_file
+from reports.imports.table import MAX_ROWS, import_table
 from reports.imports.uploads import (
     PendingUploadError,
     UploadRejected,
@@ -37,9 +42,11 @@ from reports.imports.uploads import (
     pending_upload_take,
     read_upload,
 )
-from reports.models import PendingUploadFlavor
+from reports.models import ImportStatus, PendingUploadFlavor
 
 TABLE, PUBLISHED = PendingUploadFlavor.DATA_TABLE, PendingUploadFlavor.PUBLISHED_TEXT
+PREVIEW_DEPARTMENTS = 50  # listed in the preview; the rest are counted
+PREVIEW_PROBLEMS = 100
 MIN_YEAR, MAX_YEAR = 1989, 2200
 
 
@@ -67,7 +74,7 @@ class PublishedUploadForm(forms.Form):
 # --- access and the pending upload ------------------------------------------------------------
 
 
-def _office(request, office, year):
+def import_office(request, office, year):
     """The office, for an approver (a viewer gets a 403, anyone else a 404); the year checked."""
     office_obj = Office.objects.filter(slug=office).first()
     if office_obj is None or not MIN_YEAR <= year <= MAX_YEAR:
@@ -76,7 +83,7 @@ def _office(request, office, year):
     return office_obj
 
 
-def _context(office, year, **extra):
+def import_context(office, year, **extra):
     fiscal_year = FiscalYear.objects.filter(office=office, year=year).first()
     return {
         "office": office,
@@ -85,6 +92,7 @@ def _context(office, year, **extra):
         "fiscal_year": fiscal_year,
         # a year being worked on gets the sheets submitted for review, not approved
         "for_review": fiscal_year is not None and takes_entries(fiscal_year),
+        "max_rows": MAX_ROWS,
         **extra,
     }
 
@@ -125,62 +133,51 @@ def _dashboard_url(office, year):
 # --- the データ layout (CSV / Excel) ---------------------------------------------------------------
 
 
-def _run_table(office, year, kind, data, *, dry_run, create_tags, policy="", by=None):
-    """import_table on the bytes; (summary, the file's rows for a dry run's preview)."""
-    summary = import_table(
-        file=data,
-        kind=kind,
-        office=office,
-        year=year,
-        dry_run=dry_run,
-        create_tags=create_tags,
-        policy=policy or None,
-        by=by,
+def _problems_context(problems, total=None, **extra):
+    """The first PREVIEW_PROBLEMS problems (row/column/message dicts) and how many there are
+    (`total`, where `problems` are the first of them only)."""
+    total = len(problems) if total is None else total
+    return {
+        "problems": problems[:PREVIEW_PROBLEMS],
+        "problem_count": total,
+        "more_problems": max(0, total - PREVIEW_PROBLEMS),
+        **extra,
+    }
+
+
+def _preview_context(summary):
+    """The summary, the first PREVIEW_DEPARTMENTS departments and how many more (new ones too)."""
+    listed = summary.listing[:PREVIEW_DEPARTMENTS]
+    rest = summary.listing[PREVIEW_DEPARTMENTS:]
+    return {
+        "preview": summary,
+        "departments": listed,
+        "more_departments": len(rest),
+        "more_new_departments": sum(line.new for line in rest),
+    }
+
+
+def success_message(filename, year, counts) -> str:
+    """What the dashboard says after an import: the numbers of reports.imports.table's summary."""
+    unchanged = counts.get("sheets_unchanged")
+    return (
+        f"{filename} を取り込みました: {fiscal_year_label(year)} 部署 {counts['departments']} "
+        f"(新規 {counts['departments_created']})、{counts['sheets_imported']} シート / {counts['goals_imported']} 目標"
+        f"{'、変更なし ' + str(unchanged) + ' シート' if unchanged else ''}。"
     )
-    rows = read_table_file(data, kind=kind) if dry_run else None
-    return summary, rows
-
-
-def _departments_preview(office, rows):
-    """Each department of the file in order: code, name, goal count, whether it is new."""
-    existing = dict(Department.objects.filter(office=office).values_list("code", "name"))
-    names, goals = {}, Counter()
-    for row in rows:
-        code = str(row.values.get(DEPARTMENT_CODE) or "").strip()
-        name = str(row.values.get(DEPARTMENT_NAME) or "").strip()
-        names.setdefault(code, existing.get(code) or name)
-        goals[code] += 1
-    return [
-        {"code": code, "name": name, "goals": goals[code], "new": code not in existing}
-        for code, name in names.items()
-    ]
-
-
-def _problems(error):
-    problems = getattr(error, "problems", None)
-    if problems is None:
-        return [{"row": "", "column": "", "message": str(error)}]
-    return [
-        {
-            "row": problem.place if problem.row or problem.sheet else "ファイル全体",
-            "column": problem.column,
-            "message": problem.message,
-        }
-        for problem in problems
-    ]
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def table_upload(request, office, year):
     """The upload form; a POSTed file is checked without writing and shown as a preview."""
-    office_obj = _office(request, office, year)
+    office_obj = import_office(request, office, year)
     if request.method == "GET":
         return render(
-            request, "staff/import_table.html", _context(office_obj, year, form=TableUploadForm())
+            request, "staff/import_table.html", import_context(office_obj, year, form=TableUploadForm())
         )
     form = TableUploadForm(request.POST, request.FILES)
-    context = _context(office_obj, year, form=form)
+    context = import_context(office_obj, year, form=form)
     form.is_valid()
     create_tags = bool(form.cleaned_data.get("create_tags"))
     policy = form.cleaned_data.get("policy", "")
@@ -194,12 +191,17 @@ def table_upload(request, office, year):
         context["rejected"] = str(error)
         return render(request, "staff/import_table.html", context)
     try:
-        summary, rows = _run_table(
-            office_obj, year, kind, data, dry_run=True, create_tags=create_tags, policy=policy
+        summary = import_table(
+            file=data,
+            kind=kind,
+            office=office_obj,
+            year=year,
+            dry_run=True,
+            create_tags=create_tags,
+            policy=policy or None,
         )
     except TableImportError as error:
-        context["problems"] = _problems(error)
-        context["filename"] = upload.name
+        context.update(_problems_context(problem_rows(error), filename=upload.name))
         return render(request, "staff/import_table.html", context)
     token = _keep(
         request,
@@ -212,54 +214,31 @@ def table_upload(request, office, year):
         create_tags=create_tags,
         policy=policy,
     )
-    context.update(
-        preview=summary,
-        departments=_departments_preview(office_obj, rows),
-        token=token,
-        filename=upload.name,
-        create_tags=create_tags,
-    )
+    context.update(_preview_context(summary), token=token, filename=upload.name, create_tags=create_tags)
     return render(request, "staff/import_table.html", context)
 
 
 @login_required
 @require_POST
 def table_confirm(request, office, year):
-    """確定: the kept file imported for real, all or nothing."""
-    office_obj = _office(request, office, year)
+    """確定: the kept file imported for real, all or nothing, as a background job."""
+    office_obj = import_office(request, office, year)
     pending = _take(request, TABLE, office=office_obj, year=year)
     if pending is None:
         return redirect(
             reverse("publishing:import_table", kwargs={"office": office_obj.slug, "year": year})
         )
-    try:
-        with transaction.atomic():
-            summary, _ = _run_table(
-                office_obj,
-                year,
-                pending.options["kind"],
-                pending.data,
-                dry_run=False,
-                create_tags=pending.options.get("create_tags", False),
-                policy=pending.options.get("policy", ""),
-                by=request.user,
-            )
-    except TableImportError as error:
-        context = _context(
-            office_obj,
-            year,
-            form=TableUploadForm(),
-            problems=_problems(error),
-            filename=pending.filename,
-        )
+    job = import_job_start(pending=pending, by=request.user)
+    if job.status == ImportStatus.DONE:
+        messages.success(request, success_message(job.filename, year, job.summary))
+        return redirect(_dashboard_url(office_obj, year))
+    if job.status == ImportStatus.FAILED and job.problems:
+        context = import_context(office_obj, year, form=TableUploadForm())
+        context.update(_problems_context(job.problems, job.problem_count, filename=job.filename))
         return render(request, "staff/import_table.html", context)
-    messages.success(
-        request,
-        f"{pending.filename} を取り込みました: {fiscal_year_label(year)} 部署 {summary.departments} "
-        f"(新規 {summary.departments_created})、{summary.sheets_imported} シート / {summary.goals_imported} 目標"
-        f"{'、変更なし ' + str(summary.sheets_unchanged) + ' シート' if summary.sheets_unchanged else ''}。",
+    return redirect(
+        reverse("publishing:import_job", kwargs={"office": office_obj.slug, "year": year, "pk": job.pk})
     )
-    return redirect(_dashboard_url(office_obj, year))
 
 
 # --- past years from the published text -------------------------------------------------------
@@ -289,15 +268,15 @@ def _parse(data):
 @require_http_methods(["GET", "POST"])
 def published_upload(request, office, year):
     """The upload form for a published text; a POSTed file is parsed and shown as a preview."""
-    office_obj = _office(request, office, year)
+    office_obj = import_office(request, office, year)
     if request.method == "GET":
         return render(
             request,
             "staff/import_published.html",
-            _context(office_obj, year, form=PublishedUploadForm()),
+            import_context(office_obj, year, form=PublishedUploadForm()),
         )
     form = PublishedUploadForm(request.POST, request.FILES)
-    context = _context(office_obj, year, form=form)
+    context = import_context(office_obj, year, form=form)
     upload = request.FILES.get("file")
     try:
         _, data = read_upload(upload, allowed={"txt"})
@@ -319,13 +298,13 @@ def published_upload(request, office, year):
 @require_POST
 def published_confirm(request, office, year):
     """確定: the kept text imported for real, all or nothing."""
-    office_obj = _office(request, office, year)
+    office_obj = import_office(request, office, year)
     pending = _take(request, PUBLISHED, office=office_obj, year=year)
     if pending is None:
         return redirect(
             reverse("publishing:import_published", kwargs={"office": office_obj.slug, "year": year})
         )
-    context = _context(office_obj, year, form=PublishedUploadForm(), filename=pending.filename)
+    context = import_context(office_obj, year, form=PublishedUploadForm(), filename=pending.filename)
     try:
         table = _parse(pending.data)
         with transaction.atomic():

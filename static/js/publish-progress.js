@@ -1,8 +1,9 @@
 /*
- * The 公表 progress page: polls the version's status (JSON) while its files are being made,
- * moves the progress bar and the status text (an aria-live region, so screen readers hear the
- * change), and reloads the page once the version is published or has failed, so that the
- * server shows the outcome: the links, the files, or the error and 再試行.
+ * The progress pages of background work — 公表 (a version's files being made) and a データ
+ * 取込 being written: polls the status (JSON) while the work runs, moves the progress bar and
+ * the status text (an aria-live region, so screen readers hear the change), and reloads the page
+ * once the work has finished or failed, so that the server shows the outcome: the links and
+ * files, the numbers imported, or the error (and 再試行).
  *
  * Progressive enhancement only: without this file the page offers a 再読み込み link. No inline
  * script, so a strict Content-Security-Policy can be added later.
@@ -57,7 +58,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var root = document.querySelector(".publish-progress[data-status-url]");
+    var root = document.querySelector(
+      ".publish-progress[data-status-url], .import-progress[data-status-url]"
+    );
     if (root && root.getAttribute("data-finished") !== "true") {
       start(root);
     }

@@ -12,10 +12,12 @@ from departments.models import Role
 from goals.models import EventAction, FiscalYear, GoalSheet, ReviewEvent, SheetStatus
 from goals.services import (
     GoalInput,
+    GoalsError,
     ResultInput,
     fiscal_year_open_next,
     fiscal_year_set_phase,
     sheet_approve,
+    sheet_reopen,
     sheet_return,
     sheet_save_plan,
     sheet_save_results,
@@ -249,9 +251,10 @@ def test_dashboard_runs_a_constant_number_of_queries(client, db, django_assert_n
     fiscal_year, approver = _synthetic_year(size)
     client.force_login(approver)
     url = dashboard_url(office=fiscal_year.office.slug)
-    # session, user, office, memberships, fiscal year, sheets, events, year selector, and the
-    # session saved again (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release)
-    with django_assert_num_queries(11):
+    # session, user, office, memberships, fiscal year, sheets, events, year selector, the count
+    # of undelivered notifications, and the session saved again (SESSION_SAVE_EVERY_REQUEST:
+    # savepoint, update, release)
+    with django_assert_num_queries(12):
         response = client.get(url)
     assert response.status_code == 200
     assert f"{size}部署中 {size}部署を表示" in text(response)
@@ -463,6 +466,58 @@ def test_reopen_needs_a_reason_and_then_returns_the_approved_sheet(client, year2
         ReviewEvent.objects.get(sheet=sheet, action=EventAction.REOPEN).comment
         == "部署名の変更を反映するため"
     )
+
+
+# Raw 0x01 and 0x1b reached the public page through these comments; U+202E turns text around.
+HOSTILE_COMMENTS = ["差戻し\x01の理由", "\x1b[31m赤字\x1b[0m", "区民\u202e課gnp.exe", "幅\u200bなし"]
+
+
+@pytest.mark.parametrize("comment", HOSTILE_COMMENTS)
+def test_a_return_comment_with_invisible_characters_is_refused_on_the_form(client, year2021, people, comment):
+    sheet = submitted(year2021, KUMIN, people.kumin_editor)
+    client.force_login(people.approver)
+
+    response = client.post(sheet_url("return", sheet), {"comment": comment, "version": sheet.version})
+
+    assert response.status_code == 200
+    assert "目に見えない特殊な文字" in text(response)
+    sheet.refresh_from_db()
+    assert sheet.plan_status == SheetStatus.SUBMITTED
+    assert not ReviewEvent.objects.filter(sheet=sheet, action=EventAction.RETURN).exists()
+
+
+@pytest.mark.parametrize("reason", HOSTILE_COMMENTS)
+def test_a_reopen_reason_with_invisible_characters_is_refused_on_the_form(client, year2021, people, reason):
+    sheet = submitted(year2021, KUMIN, people.kumin_editor)
+    sheet_approve(sheet=sheet, phase="plan", by=people.approver2)
+    sheet.refresh_from_db()
+    client.force_login(people.approver)
+
+    response = client.post(sheet_url("reopen", sheet), {"reason": reason, "version": sheet.version})
+
+    assert response.status_code == 200
+    assert "目に見えない特殊な文字" in text(response)
+    sheet.refresh_from_db()
+    assert sheet.plan_status == SheetStatus.APPROVED
+    assert not ReviewEvent.objects.filter(sheet=sheet, action=EventAction.REOPEN).exists()
+
+
+@pytest.mark.parametrize("comment", HOSTILE_COMMENTS)
+def test_the_review_services_refuse_them_too(year2021, people, comment):
+    sheet = submitted(year2021, KUMIN, people.kumin_editor)
+    with pytest.raises(GoalsError, match="差戻しの理由に.*目に見えない特殊な文字"):
+        sheet_return(sheet=sheet, phase="plan", by=people.approver, comment=comment)
+    sheet_approve(sheet=sheet, phase="plan", by=people.approver)
+    with pytest.raises(GoalsError, match="承認を取り消す理由に.*目に見えない特殊な文字"):
+        sheet_reopen(sheet=GoalSheet.objects.get(pk=sheet.pk), phase="plan", by=people.approver, reason=comment)
+    assert not ReviewEvent.objects.filter(sheet=sheet, action__in=[EventAction.RETURN, EventAction.REOPEN]).exists()
+
+
+def test_a_comment_is_stored_with_its_line_breaks_as_lf(client, year2021, people):
+    sheet = submitted(year2021, KUMIN, people.kumin_editor)
+    client.force_login(people.approver)
+    client.post(sheet_url("return", sheet), {"comment": "目標1を\r\n見直してください。", "version": sheet.version})
+    assert ReviewEvent.objects.get(sheet=sheet, action=EventAction.RETURN).comment == "目標1を\n見直してください。"
 
 
 # --- Who may review -----------------------------------------------------------------------------

@@ -1,11 +1,14 @@
-"""The public pages and the 公表 pages are valid HTML according to the Nu Html Checker (vnu.jar)."""
+"""The public pages, the 公表 pages and the 取込 pages are valid HTML according to the Nu Html Checker (vnu.jar)."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from departments.models import Department, Role
+from reports.models import ImportJob
 from tests.factories import MembershipFactory
 from tests.markup.vnu import check, format_messages, missing_tools
+from tests.reports.import_helpers import synthetic_csv
 from tests.reports.publishing import publish, use_tmp_media
 
 # Checks the markup the pages render, which does not depend on the database engine.
@@ -72,6 +75,25 @@ def test_publishing_pages_are_valid_html(client, published_seed, vnu):
         reverse("publishing:progress", kwargs={"office": "nakahara", "year": 2020, "version": 1}),
     ]
     documents = {url: client.get(url).content for url in urls}
+
+    errors = {url: [m for m in messages if m.is_error] for url, messages in vnu(documents).items()}
+    assert not any(errors.values()), "vnu.jar found errors:\n" + "\n".join(
+        f"{url}\n{format_messages(messages)}" for url, messages in errors.items() if messages
+    )
+
+
+def test_import_pages_are_valid_html(client, seed_year, settings, vnu):
+    """The データ取込 preview (summarised), its problems, and a background import's page."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    department = Department.objects.filter(office__slug="nakahara").first()
+    client.force_login(MembershipFactory(department=department, role=Role.APPROVER).user)
+    at = {"office": "nakahara", "year": 2019}
+    upload = reverse("publishing:import_table", kwargs=at)
+    preview = client.post(upload, {"file": SimpleUploadedFile("t.csv", synthetic_csv(60))})
+    problems = client.post(upload, {"file": SimpleUploadedFile("t.csv", synthetic_csv(60, year=2018))})
+    client.post(reverse("publishing:import_table_confirm", kwargs=at), {"token": preview.context["token"]})
+    job = reverse("publishing:import_job", kwargs={**at, "pk": ImportJob.objects.get().pk})
+    documents = {"preview": preview.content, "problems": problems.content, job: client.get(job).content}
 
     errors = {url: [m for m in messages if m.is_error] for url, messages in vnu(documents).items()}
     assert not any(errors.values()), "vnu.jar found errors:\n" + "\n".join(

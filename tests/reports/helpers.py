@@ -38,7 +38,23 @@ def approved_year(*, departments, goals_per_department=3, texts=None, office=Non
         for number in range(1, goals_per_department + 1):
             text = texts[n % len(texts)]
             n += 1
-            goal = Goal.objects.create(sheet=sheet, number=number, objective=text, actions=f"具体的には、{text}")
+            goal = Goal.objects.create(sheet=sheet, number=number, objective="仮")
             goal.categories.set(tags[: number % 3 + 1])
-            Result.objects.create(goal=goal, done=text, achievement=f"達成度: {text}")
+            result = Result.objects.create(goal=goal)
+            # Past the model layer: the texts may be ones it refuses (controls, past a limit), as
+            # in data stored before the text policy held, which every format must still print.
+            stored_in_sql(goal, objective=text, actions=f"具体的には、{text}")
+            stored_in_sql(result, done=text, achievement=f"達成度: {text}")
     return fiscal_year
+
+
+def stored_in_sql(instance, **values):
+    """Write the values with an SQL UPDATE, past the model fields' checks (wardservice.fields)."""
+    model = type(instance)
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(model._meta.pk.column)} = %s",
+            [*values.values(), instance.pk],
+        )

@@ -63,3 +63,29 @@ def post_file(client, name, data, filename, **extra):
     return client.post(
         url(name, **extra.pop("at", {})), {"file": SimpleUploadedFile(filename, data), **extra}
     )
+
+
+def synthetic_csv(departments, year=2019, *, goals=3, first_code=100000, office=("141330", "中原区役所")) -> bytes:
+    """A データ CSV of `departments` new departments with `goals` goals each (short text, no tags)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for n in range(departments):
+        for number in range(1, goals + 1):
+            row = dict.fromkeys(COLUMNS, "")
+            row.update(
+                {
+                    "年度": str(year),
+                    "年度(和暦)": fiscal_year_label(year),
+                    "市区町村コード": office[0],
+                    "区役所": office[1],
+                    "部署コード": str(first_code + n),
+                    "部署名": f"試験部 第{first_code + n}課",
+                    "目標番号": str(number),
+                    "目標": f"窓口での案内を分かりやすくします ({number})。",
+                    "実施結果": "案内表示を改めました。",
+                    "目標の達成度": "概ね達成しました。",
+                }
+            )
+            writer.writerow([row[column] for column in COLUMNS])
+    return buffer.getvalue().encode("utf-8-sig")

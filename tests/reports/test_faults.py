@@ -9,7 +9,9 @@ database, the stored files and the public URLs are checked, and what recovery ex
 To kill at a known point rather than at a lucky moment, the subprocesses run with a settings
 module (written to a temporary folder) that adds two hooks through Django's own extension
 points: a storage backend that, after storing a chosen publication file, writes a marker file
-and hangs; and a post_save receiver that does the same after the n-th save of a model. The test
+and hangs; a post_save receiver that does the same after the n-th save of a model; and a
+database execute wrapper that does it after the n-th INSERT into a table (bulk inserts send no
+post_save). The test
 waits for the marker (and polls the database for the state it expects) and then kills. Nothing
 of the project's code is replaced.
 """
@@ -70,6 +72,7 @@ WAIT = 45  # seconds: the longest any single step may take on a busy machine
 HOOKS = '''\
 """Pause points for killing a process at a known place (see tests/reports/test_faults.py)."""
 
+import contextlib
 import itertools
 import os
 import time
@@ -77,6 +80,7 @@ from pathlib import Path
 
 from django.apps import AppConfig, apps
 from django.core.files.storage import FileSystemStorage
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_save
 
 
@@ -100,14 +104,40 @@ class PausingStorage(FileSystemStorage):
         return name
 
 
+class _PauseAfterInsert:
+    """An execute wrapper: hang after the n-th INSERT into the table has run."""
+
+    def __init__(self, table, n):
+        self.prefix = f'INSERT INTO "{table}"'
+        self.n = n
+        self.inserts = itertools.count(1)
+
+    def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith(self.prefix) and next(self.inserts) == self.n:
+            _pause(f"inserted {self.prefix.split()[-1]} #{self.n}")
+        return result
+
+
 class FaultHooks(AppConfig):
-    """FAULT_PAUSE=saved:<app.Model>:<n>: hang after the n-th save of that model in this process."""
+    """FAULT_PAUSE=saved:<app.Model>:<n>: hang after the n-th save of that model in this process;
+    FAULT_PAUSE=inserted:<table>:<n>: after the n-th INSERT statement into that table."""
 
     name = "fault_hooks"
     label = "fault_hooks"
 
     def ready(self):
         point = _point()
+        if point.startswith("inserted:"):
+            table, n = point.removeprefix("inserted:").rsplit(":", 1)
+            wrapper = _PauseAfterInsert(table, int(n))
+            wrapped = contextlib.ExitStack()  # left open: the wrapper stays for the process's life
+
+            def install(sender, connection, **kwargs):
+                wrapped.enter_context(connection.execute_wrapper(wrapper))
+
+            connection_created.connect(install, weak=False)
+            return
         if not point.startswith("saved:"):
             return
         label, n = point.removeprefix("saved:").rsplit(":", 1)
@@ -605,8 +635,9 @@ def test_import_table_killed_mid_transaction_changes_nothing(site):
     arguments = ("import_table", str(csv), "--office", "nakahara", "--year", "2019")
     before = fingerprint()
 
-    importer = site.start("import", [sys.executable, str(MANAGE), *arguments], pause="saved:goals.Goal:20")
-    assert wait_paused(site, importer) == "saved goals.Goal #20"
+    # Killed once the goals are inserted (in bulk: one statement), before anything commits.
+    importer = site.start("import", [sys.executable, str(MANAGE), *arguments], pause="inserted:goals_goal:1")
+    assert wait_paused(site, importer) == 'inserted "goals_goal" #1'
     site.kill(importer)
 
     assert fingerprint() == before

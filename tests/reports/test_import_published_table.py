@@ -199,3 +199,69 @@ def test_failure_half_way_rolls_back_everything(nakahara, tmp_path):
 def test_unknown_office_is_a_clear_error(db):
     with pytest.raises(CommandError, match="登録されていません"):
         call_command("import_published_table", str(SEED), office="nowhere", year=2020)
+
+
+# --- Names that would break pages, file names and mail headers --------------------------------
+
+
+def _seed_with_first_department_named(cell, tmp_path):
+    """The seed with 危機管理担当's rows (lines 15–17) under another department cell."""
+    lines = [
+        f"{cell}\t{line.split(chr(9), 1)[1]}" if line.startswith("危機管理担当\t") else line
+        for line in SEED.read_text(encoding="utf-8").splitlines()
+    ]
+    path = tmp_path / "renamed.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "cell, message",
+    [
+        ("9/1", "15行目 1列目 (部署名): 部署名に「/」「\\」は使えません"),
+        ("..\\..\\..\\..\\pwn", "15行目 1列目 (部署名): 部署名に「/」「\\」は使えません"),
+        ("区民\u202e課gnp.exe", "15行目: 1列目 (部署名)に文字の向きを変える制御文字 (U+202E"),
+        ("区民&#x202E;課gnp.exe", "15行目: 1列目 (部署名)に文字の向きを変える制御文字 (U+202E"),
+        ("区民&#x200B;課", "15行目: 1列目 (部署名)に幅のない文字 (U+200B"),
+        ("区民\x1b課", "15行目: 1列目 (部署名)に制御文字"),
+    ],
+)
+def test_a_department_name_that_would_break_pages_is_refused_with_its_line(
+    nakahara, tmp_path, cell, message
+):
+    with pytest.raises(CommandError) as error:
+        call_command(
+            "import_published_table",
+            str(_seed_with_first_department_named(cell, tmp_path)),
+            office="nakahara",
+            year=2020,
+        )
+    assert message in str(error.value)
+    assert not FiscalYear.objects.exists()
+    assert not Department.objects.exists()
+
+
+@pytest.mark.parametrize("cell", ["危機管理&#10;担当", "危機管理&#13;&#10;担当"])
+def test_a_line_break_in_a_department_cell_is_a_wrap_and_the_name_one_line(nakahara, tmp_path, cell):
+    call_command(
+        "import_published_table",
+        str(_seed_with_first_department_named(cell, tmp_path)),
+        office="nakahara",
+        year=2020,
+        stdout=io.StringIO(),
+    )
+    assert Department.objects.filter(name="危機管理担当").exists()
+    assert not Department.objects.filter(name__regex=r"[\r\n]").exists()
+
+
+def test_more_goals_than_the_year_takes_are_refused_with_their_line(nakahara, tmp_path):
+    """目標番号 4 where the year has 3 goals a department, as the editors' form offers them."""
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    third = next(i for i, line in enumerate(lines) if line.startswith("危機管理担当\t3\t"))
+    lines.insert(third + 1, lines[third].replace("\t3\t", "\t4\t", 1))
+    path = tmp_path / "four.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        call_command("import_published_table", str(path), office="nakahara", year=2020)
+    assert f"{third + 2}行目 2列目 (目標番号): 目標番号は1〜3の整数で入力してください" in str(error.value)
+    assert not Department.objects.exists()

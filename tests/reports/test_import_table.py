@@ -34,6 +34,7 @@ from reports.models import PublicationKind
 from reports.table import DATA_COLUMNS, build_table
 from tests.factories import OfficeFactory
 from tests.reports.helpers import approved_year
+from wardservice.text import normalise
 
 COLUMNS = [column.name for column in DATA_COLUMNS]
 COL = {name: index for index, name in enumerate(COLUMNS)}
@@ -412,6 +413,69 @@ BAD_INPUTS = {
         "3行目「達成度評価」",
         "達成度評価",
     ),
+    # Codes and names that made pages answer 500 (NoReverseMatch), a member of the workbooks' zip a
+    # path, and a mail header break (the issue's exact inputs).
+    "department code with a slash": (
+        lambda rows: _set(rows[1], "部署コード", "9/1"),
+        "2行目「部署コード」",
+        "部署コードは半角数字10桁以内で入力してください",
+    ),
+    "department code that is a path": (
+        lambda rows: _set(rows[1], "部署コード", "..\\..\\..\\..\\pwn"),
+        "2行目「部署コード」",
+        "部署コードは半角数字10桁以内で入力してください",
+    ),
+    "department name that is a path": (
+        lambda rows: (_set(rows[1], "部署コード", "990"), _set(rows[1], "部署名", "..\\..\\..\\..\\pwn")),
+        "2行目「部署名」",
+        "部署名に「/」「\\」は使えません",
+    ),
+    "department name with a slash": (
+        lambda rows: (_set(rows[1], "部署コード", "990"), _set(rows[1], "部署名", "9/1")),
+        "2行目「部署名」",
+        "部署名に「/」「\\」は使えません",
+    ),
+    "department name with a line break": (
+        lambda rows: (_set(rows[1], "部署コード", "990"), _set(rows[1], "部署名", "区民\n課")),
+        "2行目「部署名」",
+        "改行やタブは使えません",
+    ),
+    "department name with a bidi override": (
+        lambda rows: (_set(rows[1], "部署コード", "990"), _set(rows[1], "部署名", "区民\u202e課gnp.exe")),
+        "2行目「部署名」",
+        "文字の向きを変える制御文字 (U+202E",
+    ),
+    # Goal numbers that made the entry workbook answer 500 (and one the form never offers).
+    "goal number superscript two": (
+        lambda rows: _set(rows[2], "目標番号", "²"),
+        "3行目「目標番号」",
+        "目標番号は整数で入力してください",
+    ),
+    "goal number kharoshthi digit": (
+        lambda rows: _set(rows[2], "目標番号", "𐩀"),
+        "3行目「目標番号」",
+        "目標番号は整数で入力してください",
+    ),
+    "goal number of twenty digits": (
+        lambda rows: _set(rows[2], "目標番号", "99999999999999999999"),
+        "3行目「目標番号」",
+        "目標番号は1〜3の整数で入力してください (「99999999999999999999」は範囲外です)",
+    ),
+    "goal number beyond the form's range": (
+        lambda rows: _set(rows[2], "目標番号", "40000"),
+        "3行目「目標番号」",
+        "目標番号は1〜3の整数で入力してください (「40000」は範囲外です)",
+    ),
+    "control characters of a comment": (
+        lambda rows: _set(rows[2], "目標", "見えない\x01文字と\x1b[31m色"),
+        "3行目「目標」",
+        "制御文字",
+    ),
+    "zero-width space in a tag": (
+        lambda rows: _set(rows[2], "区分", "共通\u200b"),
+        "3行目「区分」",
+        "幅のない文字 (U+200B",
+    ),
     "missing column": (
         lambda rows: [row.pop(COL["目標"]) for row in rows],
         "1行目「目標」",
@@ -583,7 +647,7 @@ def one_goal_csv(office, objective) -> bytes:
         "令和2年度",
         office.municipality_code,
         office.name,
-        "H01",
+        "991",
         "試験課",
         1,
         "",
@@ -603,9 +667,7 @@ def one_goal_csv(office, objective) -> bytes:
 def test_any_objective_is_imported_exactly_or_refused_with_a_message(twin, tmp_path, text):
     if connection.vendor == "postgresql":
         text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL at all
-    stored = text.replace("\r\n", "\n").replace(
-        "\r", "\n"
-    )  # line breaks as the application keeps them
+    stored = normalise(text)  # as the application keeps text: NFC, line breaks as LF
     valid = bool(stored.strip()) and len(stored) <= MAX_OBJECTIVE and not has_control_characters(stored)
     path = write(tmp_path, one_goal_csv(twin, text))
     with transaction.atomic():

@@ -32,7 +32,7 @@ from tests.factories import OfficeFactory
 
 COLUMNS = [column.name for column in DATA_COLUMNS]
 TAGS = ("共通", "電話", "対面対応")
-CODE = "Z99"
+CODE = "990"
 YEAR = 2020
 YEAR_LABEL = "令和2年度"
 

@@ -236,7 +236,6 @@ def table_headers(node, section=None):
         yield from table_headers(kid, tag if tag in ("/THead", "/TBody") else section)
 
 
-@pytest.mark.anydb
 def test_every_table_header_has_the_scope_the_html_gives_it(seed_pdf):
     """PDF/UA-1 (Matterhorn 15-003): every TH says whether it heads a column or a row."""
     parser = _HeaderScopes()

@@ -209,6 +209,7 @@ def hard_both(tmp_path_factory):
     return PdfExporter().render(table, cache=cache), render_single_pass(table)
 
 
+@pytest.mark.everydb
 @pytest.mark.parametrize("rendered", ["both", "hard_both"])
 def test_every_page_looks_like_one_pass(rendered, request, tmp_path):
     """The seed year and hard text: 𠮷 from the fallback font, bold, rows taller than a page."""
@@ -216,6 +217,7 @@ def test_every_page_looks_like_one_pass(rendered, request, tmp_path):
     assert differing_pages(assembled, single, tmp_path) == []
 
 
+@pytest.mark.everydb
 @pytest.mark.parametrize("rendered", ["both", "hard_both"])
 def test_every_font_is_of_its_programs_type_and_poppler_has_nothing_to_say(
     rendered, request, tmp_path

@@ -386,11 +386,22 @@ def test_a_line_break_in_the_first_row_is_named_as_such():
     assert_error(table("A課\t1\t目標\t結果の", "続き", "A課\t2\t目標\t結果"), 5, line_break(5))
 
 
-@pytest.mark.parametrize("number", ["二", "0", "-1", "1.5", "12345678901"])
+@pytest.mark.parametrize("number", ["二", "0", "-1", "1.5", "²", "𐩀"])
 def test_goal_number_must_be_a_positive_integer(number):
     text = table("A課\t1\t目標です。\t", f"A課\t{number}\t目標です。\t")
     assert_error(
         text, 6, f"目標番号「{number}」は数字ではありません。目標番号は1、2、3 …のように数字で入れてください。"
+    )
+
+
+@pytest.mark.parametrize("number", ["12345678901", "99999999999999999999", "40000"])
+def test_a_huge_goal_number_is_read_as_a_number_out_of_order(number):
+    text = table("A課\t1\t目標です。\t", f"A課\t{number}\t目標です。\t")
+    assert_error(
+        text,
+        6,
+        f"「A課」の目標番号1の次が{number}になっています。"
+        "目標番号2の行が抜けていないか確かめ、目標番号を1から順に付け直してください。",
     )
 
 

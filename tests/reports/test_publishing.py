@@ -213,6 +213,18 @@ def test_a_correction_is_version_2_and_version_1_stays_downloadable_byte_for_byt
     assert f'href="{public_url(year, "version", version=1)}"' in page
 
 
+@pytest.mark.parametrize("note", ["訂正\x01内容", "\x1b[31m訂正\x1b[0m", "区民\u202e課gnp.exe", "幅\u200bなし"])
+def test_a_correction_note_with_invisible_characters_is_refused(client, year, people, note):
+    """Raw 0x01 and 0x1b reached the public page through the 訂正内容."""
+    publish(year)
+    with pytest.raises(PublishingError, match="訂正内容に.*目に見えない特殊な文字"):
+        publication_request(fiscal_year=year, kind="result", by=None, note=note)
+    client.force_login(people.approver)
+    response = client.post(publish_url(year, "result"), {"note": note}, follow=True)
+    assert "訂正内容に" in response.content.decode()
+    assert Publication.objects.count() == 1
+
+
 def test_versions_are_numbered_per_year_across_both_kinds(client, year):
     plan = publish(year, "plan")
     result = publish(year, "result")  # not a correction: no note needed

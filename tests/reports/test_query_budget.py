@@ -8,11 +8,13 @@ test names the page. Each page is asked for once before counting, so caches are 
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from departments.models import Role
+from goals.models import GoalSheet
 from reports.exporters import EXPORTERS
 from reports.models import PublicationKind, PublicationStatus, PublishedGoal
 from reports.search.terms import all_terms_q, split_terms
@@ -25,6 +27,7 @@ from reports.search.selectors import (
 from reports.table import build_table
 from tests.factories import MembershipFactory, OfficeFactory
 from tests.reports.helpers import approved_year
+from tests.reports.import_helpers import synthetic_csv
 from tests.reports.published_helpers import publish as publish_rows
 from tests.reports.publishing import publish, use_tmp_media
 
@@ -216,3 +219,28 @@ def test_the_public_text_search_matches_the_expression_of_its_trigram_index(db):
         cursor.execute("SET LOCAL enable_indexscan = off")
         plan = goals.explain()
     assert "Bitmap Index Scan on publishedgoal_text_trgm" in plan, plan
+
+
+# --- データ取込 -----------------------------------------------------------------------------------
+
+
+def import_page_queries(client, office, departments, year):
+    """The queries of the preview and of 確定 (the job run at once) for a file of `departments`."""
+    data = synthetic_csv(departments, year=year, office=(office.municipality_code, office.name))
+    at = {"office": office.slug, "year": year}
+    with CaptureQueriesContext(connection) as preview:
+        page = client.post(
+            reverse("publishing:import_table", kwargs=at), {"file": SimpleUploadedFile("t.csv", data)}
+        )
+    with CaptureQueriesContext(connection) as confirm:
+        done = client.post(reverse("publishing:import_table_confirm", kwargs=at), {"token": page.context["token"]})
+    assert done.status_code == 302, done.content.decode()[:2000]
+    assert GoalSheet.objects.filter(fiscal_year__office=office, fiscal_year__year=year).count() == departments
+    return len(preview), len(confirm)
+
+
+def test_a_data_imports_queries_do_not_grow_with_its_rows(client, db):
+    office = OfficeFactory()
+    approver = MembershipFactory(department__office=office, role=Role.APPROVER).user
+    client.force_login(approver)
+    assert import_page_queries(client, office, 3, 2018) == import_page_queries(client, office, 25, 2019)

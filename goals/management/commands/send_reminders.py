@@ -2,8 +2,6 @@
 
 from itertools import groupby
 
-from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -11,6 +9,8 @@ from departments.models import Office
 from goals import selectors
 from goals.models import Phase, SheetStatus
 from goals.notifications import sheet_url
+from wardservice.mail import Message, mail_queue
+from wardservice.models import MailKind, MailStatus
 
 
 def _date(day):
@@ -64,6 +64,12 @@ def reminder_body(user, items, today):
     return "\n".join(lines)
 
 
+def _office_of(items):
+    """The office a reminder is about, when it is about one (shown to that office's 総務課)."""
+    offices = {item.sheet.fiscal_year.office for item in items}
+    return offices.pop() if len(offices) == 1 else None
+
+
 class Command(BaseCommand):
     help = (
         "受付中の段階 (目標設定・実績報告) の締切が近い、または過ぎているのに提出されていない"
@@ -94,29 +100,43 @@ class Command(BaseCommand):
         due = selectors.sheets_due(today=today, days=days, office_slug=office)
         by_editor = selectors.due_sheets_by_editor(due)
         self._report_unreachable(due, by_editor)
-        messages = []
+        planned = []
         for user, items in by_editor.items():
-            messages.append(
-                (
-                    reminder_subject(items, today),
-                    reminder_body(user, items, today),
-                    settings.DEFAULT_FROM_EMAIL,
-                    [user.email],
-                )
+            message = Message(
+                to=user.email, subject=reminder_subject(items, today), body=reminder_body(user, items, today)
             )
+            planned.append((message, _office_of(items)))
             departments = "、".join(dict.fromkeys(str(item.sheet.department) for item in items))
             self.stdout.write(f"  {user.email}: {departments}")
         if dry_run:
             self.stdout.write(
-                f"--dry-run: {len(messages)}通を送る予定です (送信していません)。未提出のシート {len(due)}件。"
+                f"--dry-run: {len(planned)}通を送る予定です (送信していません)。未提出のシート {len(due)}件。"
             )
             return
-        sent = send_mass_mail(messages) if messages else 0
-        self.stdout.write(
-            self.style.SUCCESS(
+        mails = [
+            mail
+            for message, office_ in planned
+            for mail in mail_queue([message], kind=MailKind.REMINDER, office=office_)
+        ]
+        self._report(mails, due)
+
+    def _report(self, mails, due):
+        """Sent at once where tasks run at once; otherwise the worker sends them from the outbox."""
+        for mail in mails:
+            mail.refresh_from_db(fields=["status", "last_error"])
+        sent = sum(mail.status == MailStatus.SENT for mail in mails)
+        if sent == len(mails):
+            self.stdout.write(self.style.SUCCESS(
                 f"{sent}通のリマインダーを送信しました。未提出のシート {len(due)}件。"
-            )
-        )
+            ))
+            return
+        for mail in mails:
+            if mail.last_error:
+                self.stderr.write(f"  送信できませんでした: {mail.to}: {mail.last_error}")
+        self.stdout.write(self.style.SUCCESS(
+            f"{len(mails)}通のリマインダーを送信待ちにしました (送信済 {sent}通、残りはワーカーが送信します)。"
+            f"未提出のシート {len(due)}件。"
+        ))
 
     def _report_unreachable(self, due, by_editor):
         """Sheets nobody can be told about: their department has no editor with an e-mail address."""

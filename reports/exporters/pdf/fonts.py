@@ -250,7 +250,7 @@ def _set_program(pdf, font, kind, data: bytes):
     """Embed data as font's program, its dictionaries of the program's type."""
     descendant = font.DescendantFonts[0]
     descriptor = descendant.FontDescriptor
-    for key in PROGRAM_KEYS:
+    for key in (*PROGRAM_KEYS, "/CIDSet"):  # a CIDSet would list the glyphs of the old program
         if key in descriptor:
             del descriptor[key]
     stream = pdf.make_stream(data)

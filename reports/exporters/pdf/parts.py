@@ -157,14 +157,16 @@ class PartCache:
         base = self.folder / "assembled" / identity
         return base.with_suffix(".pdf"), base.with_suffix(".json")
 
-    def prune(self, *, unused_for: timedelta) -> int:
-        """Delete the parts not used for this long; how many. Parts in use are made again if needed."""
+    def prune(self, *, unused_for: timedelta, dry_run=False) -> int:
+        """Delete the parts not used for this long (with dry_run, only count them); how many.
+        Parts in use are made again if needed."""
         cutoff = time.time() - unused_for.total_seconds()
         removed = 0
         for meta_path in self.folder.glob("parts/*/*.json"):
             if meta_path.stat().st_mtime < cutoff:
-                meta_path.unlink(missing_ok=True)  # first: without it the PDF is never read
-                meta_path.with_suffix(".pdf").unlink(missing_ok=True)
+                if not dry_run:
+                    meta_path.unlink(missing_ok=True)  # first: without it the PDF is never read
+                    meta_path.with_suffix(".pdf").unlink(missing_ok=True)
                 removed += 1
         return removed
 

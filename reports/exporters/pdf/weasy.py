@@ -100,34 +100,24 @@ def _laid_out(html, *, stylesheets):
 def _moved_and_still_split(document) -> list[str]:
     """Ids of elements moved past a page break onto the next page and split there all the same.
 
-    Each page's anchors (element ids, in document order) are the boxes on it. An element on more
-    than one page was split; it was moved when it begins on a later page than the element with
-    an id that holds it (a row's tbody), since the page before had room for some of it.
+    Each page's anchors are the element ids on it, in document order (Page.anchors). An element
+    on more than one page was split. It was moved when, on the page it begins, the element
+    before it began on an earlier page: it is the first thing on a page that continues its
+    table, although the page before had room for some of it.
     """
     pages = defaultdict(list)
     for number, page in enumerate(document.pages):
         for name in page.anchors:
             pages[name].append(number)
     moved = []
-    for name, numbers in pages.items():
-        if len(numbers) < 2:
-            continue
-        holder = _holder(document.pages[numbers[0]].anchors, name)
-        if holder is not None and pages[holder][0] < numbers[0]:
-            moved.append(name)
+    for number, page in enumerate(document.pages):
+        before = None
+        for name in page.anchors:
+            split_here = pages[name][0] == number and len(pages[name]) > 1
+            if split_here and before is not None and pages[before][0] < number:
+                moved.append(name)
+            before = name
     return moved
-
-
-def _holder(anchors: dict, name: str) -> str | None:
-    """The nearest element before `name` on the page whose box holds name's box."""
-    x1, y1, x2, y2 = anchors[name]
-    holder = None
-    for other, (a1, b1, a2, b2) in anchors.items():
-        if other == name:
-            return holder
-        if a1 <= x1 and b1 <= y1 and a2 >= x2 and b2 >= y2:
-            holder = other
-    return holder
 
 
 def _css_string(value: str) -> str:

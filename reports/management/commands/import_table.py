@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from departments.models import Office
-from reports.imports.table import TableImportError, import_table
+from reports.imports.table import CHECKING, MAX_ROWS, WRITING, TableImportError, import_table
 
 
 class Command(BaseCommand):
@@ -11,6 +11,7 @@ class Command(BaseCommand):
         "データ形式 (CSV、または Excel のシート「データ」) の区役所サービス向上目標を、承認済みの目標シートとして取り込みます"
         " (目標設定・実績報告を受付中の年度では、部署に代わって提出した状態で取り込み、承認者が審査します)。"
         " 問題があれば行と列をすべて示し、何も取り込みません。年度がなければ作成します。承認済みのシートは上書きしません。"
+        f" 1つのファイルは {MAX_ROWS:,} 行まで。進捗を表示しながら、終わるまで実行します。"
     )
 
     def add_arguments(self, parser):
@@ -37,7 +38,14 @@ class Command(BaseCommand):
             help="区役所の区分にない区分を、新しい区分として作成します",
         )
 
+    def _progress(self, step, done, total):
+        line = _progress_line(step, done, total)
+        if line is not None and self.verbosity >= 1:
+            self.stdout.write(line)
+            self.stdout.flush()
+
     def handle(self, *args, path, office, year, dry_run, create_tags, policy=None, **options):
+        self.verbosity = options.get("verbosity", 1)
         office_obj = Office.objects.filter(slug=office).first()
         if office_obj is None:
             raise CommandError(f"区役所「{office}」は登録されていません。")
@@ -58,6 +66,7 @@ class Command(BaseCommand):
                     dry_run=dry_run,
                     create_tags=create_tags,
                     policy=policy_text,
+                    progress=self._progress,
                 )
             except TableImportError as error:
                 raise CommandError(f"{path}: {error}") from error
@@ -69,6 +78,20 @@ class Command(BaseCommand):
             f"変更なし {summary.sheets_unchanged} シート"
             + (f"、区役所サービス向上方針 {len(summary.policy)} 項目を登録" if summary.policy else "")
         )
+        if summary.departments_inactive:
+            self.stdout.write(
+                f"新規の部署は、{year}年度より後の年度があるため「無効」として登録"
+                f"{'します' if dry_run else 'しました'} (現在もある部署は管理画面で有効にしてください)。"
+            )
+
+
+def _progress_line(step, done, total):
+    """What the command prints as the import moves on (None: nothing at this point)."""
+    if step == CHECKING and done == 0:
+        return f"{total:,} 行を確認しています"
+    if step == WRITING and done:
+        return f"書込 {done:,}/{total:,} シート"
+    return None
 
 
 def _read_policy(path):
