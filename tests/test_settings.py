@@ -38,6 +38,13 @@ def test_production_starts_with_a_secret():
     assert result.returncode == 0, result.stderr
 
 
+def test_a_command_prints_only_what_it_has_to_say():
+    """Libraries' INFO chatter (pikepdf announces itself when imported) stays out of every command."""
+    result = run_check(DEBUG="0", SECRET_KEY="x" * 50, ALLOWED_HOSTS="ward.example.jp")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and result.stdout == "System check identified no issues (0 silenced).\n"
+
+
 def test_malformed_boolean_is_refused(monkeypatch):
     monkeypatch.setenv("FLAG", "maybe")
     with pytest.raises(ImproperlyConfigured):
