@@ -44,6 +44,9 @@ class Publication(models.Model):
     # worker that died or never ran) and may be retried. Rendering a whole city takes well under
     # a minute, and each finished file moves `updated_at`.
     STALE_AFTER = timedelta(minutes=10)
+    # A version rendering that has not moved for this long is shown to the approver as stopped,
+    # with 再試行. Shorter than STALE_AFTER: a person is looking at the page and can decide.
+    STALLED_AFTER = timedelta(minutes=2)
 
     fiscal_year = models.ForeignKey(
         FiscalYear, on_delete=models.PROTECT, related_name="publications", verbose_name="年度"
@@ -120,10 +123,19 @@ class Publication(models.Model):
             and self.updated_at < now - self.STALE_AFTER
         )
 
+    def is_stalled(self, now=None):
+        """Rendering, but not moved for STALLED_AFTER: shown as stopped, and may be retried."""
+        now = now or timezone.now()
+        return self.status == PublicationStatus.RENDERING and self.updated_at < now - self.STALLED_AFTER
+
+    @classmethod
+    def stalled_after_minutes(cls):
+        return int(cls.STALLED_AFTER.total_seconds() // 60)
+
     @property
     def can_retry(self):
-        """A failed version, or one whose worker was lost, may be rendered again."""
-        return self.status == PublicationStatus.FAILED or self.is_stale()
+        """A failed version, or one whose worker was lost or has stopped, may be rendered again."""
+        return self.status == PublicationStatus.FAILED or self.is_stale() or self.is_stalled()
 
 
 def artifact_name(publication, attempt, filename):

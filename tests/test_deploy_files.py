@@ -162,6 +162,10 @@ def test_the_units_run_the_commands_the_deployment_needs():
     }
     backup_args = next(args for unit, name, args in manage_commands() if name == "backup")
     assert "--keep-days" in backup_args
+    # Before the (only) worker starts, what it held is queued again at once; the timer's run waits.
+    recover_args = {unit: args for unit, name, args in manage_commands() if name == "recover"}
+    assert "--worker-starting" in recover_args["wardservice-worker.service"]
+    assert "--worker-starting" not in recover_args["wardservice-recover.service"]
 
 
 def test_the_periodic_units_keep_background_work_going_and_tidy_up():

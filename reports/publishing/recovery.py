@@ -8,6 +8,10 @@ Two ways a version gets stuck, and what brings it back:
 - PENDING, but no task in the queue that will render it: the task row was lost, or the process
   died between committing the version and queueing its task. Its task is queued again.
 
+When the worker starts (worker_starting: the recovery run just before the deployment's only
+worker starts), no worker holds anything: every version RENDERING, and every PENDING one whose
+task a worker had taken, is queued again at once, without waiting for STALE_AFTER.
+
 Queueing twice is harmless: the task renders a version only while it is PENDING, and claiming it
 is done under a row lock, so a second task finds it taken and does nothing. Running the recovery
 again therefore changes nothing until a version gets stuck anew. FAILED versions are reported but
@@ -56,25 +60,26 @@ class WorkerLost(Exception):
     """Recorded on a task row whose worker died while running it."""
 
 
-def publications_recover(*, dry_run=False) -> list[Recovery]:
+def publications_recover(*, dry_run=False, worker_starting=False) -> list[Recovery]:
     """Queue again every version whose rendering was lost; return what was (or would be) done.
 
     With dry_run nothing is written. Safe to run at any time and any number of times, also while
-    workers are running.
+    workers are running — except with worker_starting, which is only for the moment no worker is
+    running (before the only worker starts).
     """
-    recoveries = publications_to_recover()
+    recoveries = publications_to_recover(worker_starting=worker_starting)
     if dry_run:
         return recoveries
     done = []
     for recovery in recoveries:
         if recovery.changes_something:
-            recovery = _apply(recovery)
+            recovery = _apply(recovery, worker_starting=worker_starting)
         _log(recovery)
         done.append(recovery)
     return done
 
 
-def publications_to_recover() -> list[Recovery]:
+def publications_to_recover(*, worker_starting=False) -> list[Recovery]:
     """Every unfinished version that is stuck, with what recovery would do about it. Reads only."""
     queue = _Queue.read()
     unfinished = (
@@ -86,15 +91,21 @@ def publications_to_recover() -> list[Recovery]:
         .order_by("requested_at", "pk")
     )
     now = timezone.now()
-    recoveries = (_diagnose(publication, queue, now) for publication in unfinished)
+    recoveries = (_diagnose(publication, queue, now, worker_starting) for publication in unfinished)
     return [recovery for recovery in recoveries if recovery is not None]
 
 
-def _diagnose(publication, queue, now) -> Recovery | None:
+def _diagnose(publication, queue, now, worker_starting=False) -> Recovery | None:
     idle = _minutes(now - publication.updated_at)
     if publication.status == PublicationStatus.FAILED:
         return Recovery(publication, Action.FAILED, "ファイル作成に失敗しています。エラーを確認して再試行してください")
     if publication.status == PublicationStatus.RENDERING:
+        if worker_starting:
+            return Recovery(
+                publication,
+                Action.RETRY,
+                f"作成中のまま作成処理が停止しています (最終更新から{idle}分、ワーカーの起動時に作り直します)",
+            )
         if not publication.is_stale(now):
             return None  # a worker is on it
         return Recovery(
@@ -109,6 +120,10 @@ def _diagnose(publication, queue, now) -> Recovery | None:
                 f"{idle}分前から作成待ちです。db_worker が動いているか確認してください",
             )
         return None
+    if publication.pk in queue.running and worker_starting:
+        return Recovery(
+            publication, Action.ENQUEUE, "作成処理を受け取ったワーカーが停止しています (ワーカーの起動時に予約し直します)"
+        )
     if publication.pk in queue.running and not publication.is_stale(now):
         return None  # a worker has just taken its task
     if publication.is_stale(now):
@@ -120,16 +135,18 @@ def _minutes(delta):
     return max(int(delta.total_seconds() // 60), 0)
 
 
-def _apply(recovery: Recovery) -> Recovery:
+def _apply(recovery: Recovery, *, worker_starting=False) -> Recovery:
     publication = recovery.publication
     try:
         if recovery.action == Action.RETRY:
             # Read before the retry queues a new task, which a worker may take at once.
             lost = _Queue.running_tasks(publication.pk)
-            publication_retry(publication=publication, by=None)
+            publication_retry(publication=publication, by=None, worker_lost=worker_starting)
             _Queue.fail(lost)
         else:
+            lost = _Queue.running_tasks(publication.pk) if worker_starting else []
             _enqueue_if_pending(publication)
+            _Queue.fail(lost)
     except PublishingError as error:
         # It moved on meanwhile (a worker took it, or someone pressed 再試行): nothing to do.
         return Recovery(publication, Action.SKIPPED, f"状態が変わったため何もしませんでした ({error})")

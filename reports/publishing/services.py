@@ -173,8 +173,13 @@ def sheet_part_render(*, sheet_id, phase) -> None:
 # --- Retry ------------------------------------------------------------------------------------
 
 
-def publication_retry(*, publication, by=None) -> Publication:
-    """再試行: queue a FAILED version (or one whose worker was lost) to be rendered again.
+def publication_retry(*, publication, by=None, worker_lost=False) -> Publication:
+    """再試行: queue a FAILED version (or one whose worker was lost or has stopped) to be rendered
+    again.
+
+    A version still rendering may be retried once it has not moved for Publication.STALLED_AFTER.
+    With worker_lost the caller knows that no worker holds the version (the recovery run as the
+    only worker starts), so a version waiting or rendering is queued again at once.
 
     It keeps its version number and its frozen table; files of earlier attempts are removed
     when the new attempt starts.
@@ -183,9 +188,12 @@ def publication_retry(*, publication, by=None) -> Publication:
         publication = Publication.objects.select_for_update().get(pk=publication.pk)
         if publication.status == PublicationStatus.PUBLISHED:
             raise PublishingError(f"第{publication.version}版は公表済みです。")
-        if not publication.can_retry:
+        if not (publication.can_retry or worker_lost):
+            updated = timezone.localtime(publication.updated_at).strftime("%H:%M")
             raise PublishingError(
-                f"第{publication.version}版は作成中です。しばらく待ってから状態を確認してください。"
+                f"第{publication.version}版は{publication.get_status_display()}です (最終更新: {updated})。"
+                f"{Publication.stalled_after_minutes()}分間進まないときに再試行できます。"
+                "しばらく待ってから状態を確認してください。"
             )
         publication.status = PublicationStatus.PENDING
         publication.progress = 0

@@ -11,13 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from departments.permissions import get_access
 from goals.access import get_fiscal_year
 from reports import selectors
-from reports.models import PublicationKind
+from reports.models import Publication, PublicationKind
 from reports.publishing.services import PublishingError, publication_request, publication_retry
 
 
@@ -120,6 +121,8 @@ def progress(request, office, year, version):
             "publication": publication,
             "files": publication.files.order_by("format") if publication.is_published else [],
             "can_publish": _can_publish(request, fiscal_year),
+            "stalled": publication.is_stalled(),
+            "stalled_after_minutes": Publication.stalled_after_minutes(),
         },
     )
 
@@ -137,6 +140,9 @@ def status(request, office, year, version):
             "status_label": publication.get_status_display(),
             "progress": publication.progress,
             "finished": publication.is_finished,
+            # Rendering but not moved for Publication.STALLED_AFTER: the page offers 再試行.
+            "stalled": publication.is_stalled(),
+            "updated_at": timezone.localtime(publication.updated_at).strftime("%H:%M"),
         }
     )
 
@@ -144,7 +150,7 @@ def status(request, office, year, version):
 @login_required
 @require_POST
 def retry(request, office, year, version):
-    """再試行: render a failed version (or one whose worker was lost) again."""
+    """再試行: render a failed version (or one whose worker was lost or has stopped) again."""
     fiscal_year = _managed_year(request, office, year)
     publication = _publication(fiscal_year, version)
     try:

@@ -3,7 +3,8 @@
  * 取込 being written: polls the status (JSON) while the work runs, moves the progress bar and
  * the status text (an aria-live region, so screen readers hear the change), and reloads the page
  * once the work has finished or failed, so that the server shows the outcome: the links and
- * files, the numbers imported, or the error (and 再試行).
+ * files, the numbers imported, or the error (and 再試行). A 公表 that has stopped moving (the
+ * status says "stalled") shows its notice and 再試行 button, already on the page but hidden.
  *
  * Progressive enhancement only: without this file the page offers a 再読み込み link. No inline
  * script, so a strict Content-Security-Policy can be added later.
@@ -19,6 +20,8 @@
     var bar = root.querySelector("progress");
     var label = root.querySelector("[data-status-label]");
     var percent = root.querySelector("[data-progress]");
+    var stalled = document.querySelector("[data-stalled]");
+    var updatedAt = stalled && stalled.querySelector("[data-updated-at]");
     var delay = INTERVAL;
 
     function show(data) {
@@ -27,6 +30,12 @@
       percent.textContent = String(data.progress);
       if (label.textContent !== data.status_label) {
         label.textContent = data.status_label;
+      }
+      if (stalled) {
+        if (updatedAt && data.updated_at) {
+          updatedAt.textContent = data.updated_at;
+        }
+        stalled.hidden = !data.stalled;
       }
     }
 

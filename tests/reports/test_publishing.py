@@ -315,7 +315,10 @@ def test_an_approver_publishes_and_sees_the_version_and_its_files(
     assert "公表しました" in page and "公表済" in page
     assert page.count("<code") == 4
     status = client.get(version_url(publication, "status")).json()
-    assert status == {"status": "published", "status_label": "公表済", "progress": 100, "finished": True}
+    assert status == {
+        "status": "published", "status_label": "公表済", "progress": 100, "finished": True,
+        "stalled": False, "updated_at": timezone.localtime(publication.updated_at).strftime("%H:%M"),
+    }
     history = client.get(overview_url(year)).content.decode()
     assert "第1版" in history and public_url(year, "version", version=1) in history
 

@@ -22,6 +22,7 @@ from reports.publishing.services import publication_request
 from reports.tasks import render_publication
 from tests.reports.helpers import approved_year
 from tests.reports.publishing import publish, use_tmp_media
+from tests.reports.test_publishing import people, version_url  # noqa: F401 (people is a fixture)
 
 DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -255,3 +256,141 @@ def test_dry_run_lists_and_changes_nothing(queue, year, django_capture_on_commit
     rendering.refresh_from_db()
     assert rendering.status == PublicationStatus.PENDING
     assert len(tasks(pending, TaskResultStatus.READY)) == 1
+
+
+# --- The worker starts: what it held before is queued again at once ---------------------------
+
+
+def worker_starting(capture):
+    """`manage.py recover --worker-starting`, as the worker unit runs it before the worker starts."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with capture(execute=True):
+        call_command("recover", "--worker-starting", stdout=stdout, stderr=stderr)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_worker_starts_a_version_left_rendering_is_queued_again_at_once(
+    queue, django_capture_on_commit_callbacks
+):
+    year = approved_year(departments=2, goals_per_department=2)
+    publication = publication_request(fiscal_year=year, kind="result", by=None)  # committed: task queued
+    leftover = taken_by_a_worker_that_died(publication, stale=False)  # killed a moment ago
+
+    # The periodic run cannot tell a dead worker from a busy one yet: it waits.
+    stdout, _ = recover(django_capture_on_commit_callbacks)
+    assert "復旧が必要な公表処理はありません" in stdout
+    publication.refresh_from_db()
+    assert publication.status == PublicationStatus.RENDERING
+
+    stdout, _ = recover(django_capture_on_commit_callbacks, worker_starting=True)
+
+    assert "ワーカーの起動時に作り直します" in stdout and "予約し直した版: 1件" in stdout
+    publication.refresh_from_db()
+    assert publication.status == PublicationStatus.PENDING
+    [lost] = tasks(publication, TaskResultStatus.FAILED)
+    assert lost.exception_class_path == "reports.publishing.recovery.WorkerLost"
+    assert len(tasks(publication, TaskResultStatus.READY)) == 1
+
+    # Idempotent: queued again once, not twice.
+    before = snapshot(publication)
+    stdout, _ = recover(django_capture_on_commit_callbacks, worker_starting=True)
+    assert "復旧が必要な公表処理はありません" in stdout
+    assert snapshot(publication) == before
+
+    run_worker()
+
+    publication.refresh_from_db()
+    assert (publication.status, publication.attempt) == (PublicationStatus.PUBLISHED, 2)
+    assert not default_storage.exists(leftover)
+    assert publications_to_recover(worker_starting=True) == []
+
+
+def test_when_the_worker_starts_a_task_a_dead_worker_had_taken_is_queued_again(
+    queue, year, django_capture_on_commit_callbacks
+):
+    publication = request(year, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    [row] = tasks(publication)
+    row.claim("killed-worker")  # the version itself is still PENDING, and not stale
+
+    stdout, _ = recover(django_capture_on_commit_callbacks, worker_starting=True)
+
+    assert "作成処理を受け取ったワーカーが停止しています" in stdout
+    row.refresh_from_db()
+    assert row.status == TaskResultStatus.FAILED
+    assert len(tasks(publication, TaskResultStatus.READY)) == 1
+    publication.refresh_from_db()
+    assert publication.status == PublicationStatus.PENDING
+
+
+def test_recover_worker_starting_renders_a_version_left_rendering_with_the_immediate_backend(
+    year, django_capture_on_commit_callbacks
+):
+    publication = request(year, queued=False)
+    Publication.objects.filter(pk=publication.pk).update(
+        status=PublicationStatus.RENDERING, attempt=1, progress=5,
+        updated_at=timezone.now() - timedelta(seconds=30),
+    )
+
+    # Without the flag (the 5-minute timer), nothing for 10 minutes.
+    assert publications_recover() == []
+
+    stdout, _ = worker_starting(django_capture_on_commit_callbacks)
+
+    assert "予約し直した版: 1件" in stdout
+    publication.refresh_from_db()
+    assert (publication.status, publication.attempt) == (PublicationStatus.PUBLISHED, 2)
+
+
+# --- The approver sees a rendering that stopped, and retries it -------------------------------
+
+
+def rendering(publication, *, idle):
+    """As a killed worker leaves it: 作成中 (5%), not moved for `idle`."""
+    Publication.objects.filter(pk=publication.pk).update(
+        status=PublicationStatus.RENDERING, attempt=1, progress=5, updated_at=timezone.now() - idle
+    )
+    publication.refresh_from_db()
+    return publication
+
+
+def test_a_rendering_that_stopped_is_shown_with_retry_after_the_stated_time(
+    client, year, people, django_capture_on_commit_callbacks
+):
+    publication = rendering(request(year, queued=False), idle=timedelta(seconds=30))
+    client.force_login(people.approver)
+
+    status = client.get(version_url(publication, "status")).json()
+    assert (status["status_label"], status["progress"], status["stalled"]) == ("作成中", 5, False)
+    page = client.get(version_url(publication)).content.decode()
+    assert "作成中のまま2分間進まないときは、再試行できます。" in page
+    assert "data-stalled hidden" in page  # there for the script, not shown yet
+
+    publication = rendering(publication, idle=Publication.STALLED_AFTER + timedelta(seconds=1))
+    updated = timezone.localtime(publication.updated_at).strftime("%H:%M")
+
+    status = client.get(version_url(publication, "status")).json()
+    assert status["stalled"] is True and status["updated_at"] == updated and status["finished"] is False
+    page = client.get(version_url(publication)).content.decode()
+    assert f"作成が止まっています (最終更新: <span data-updated-at>{updated}</span>)。再試行できます。" in page
+    assert "data-stalled hidden" not in page and page.count("再試行</button>") == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(version_url(publication, "retry"))
+
+    assert response.status_code == 302
+    publication.refresh_from_db()
+    assert (publication.status, publication.attempt) == (PublicationStatus.PUBLISHED, 2)
+
+
+def test_a_rendering_still_moving_cannot_be_retried(client, year, people, django_capture_on_commit_callbacks):
+    publication = rendering(request(year, queued=False), idle=timedelta(seconds=30))
+    client.force_login(people.approver)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(version_url(publication, "retry"), follow=True)
+
+    body = response.content.decode()
+    assert "第1版は作成中です" in body and "2分間進まないときに再試行できます" in body
+    publication.refresh_from_db()
+    assert (publication.status, publication.progress) == (PublicationStatus.RENDERING, 5)

@@ -27,9 +27,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="対象の一覧を表示するだけで、何も変更しません"
         )
+        parser.add_argument(
+            "--worker-starting",
+            action="store_true",
+            help=(
+                "ワーカーの起動直前に実行するときに指定します (ワーカーは 1 つだけの前提)。作成中の版を、"
+                "10分待たずにすぐ作り直すよう予約します。ワーカーの動いている間には使わないでください"
+            ),
+        )
 
-    def handle(self, *args, dry_run, **options):
-        recoveries = publications_recover(dry_run=dry_run)
+    def handle(self, *args, dry_run, worker_starting=False, **options):
+        recoveries = publications_recover(dry_run=dry_run, worker_starting=worker_starting)
         prefix = "[確認のみ・何も変更していません] " if dry_run else ""
         outcome = PLANNED if dry_run else DONE
         for recovery in recoveries:

@@ -16,8 +16,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="対象の一覧を表示するだけで、何も変更しません"
         )
+        parser.add_argument(
+            "--worker-starting",
+            action="store_true",
+            help=(
+                "ワーカーの起動直前 (wardservice-worker の ExecStartPre) に指定します。作成中の公表を、"
+                "10分待たずにすぐ作り直すよう予約します。ワーカーの動いている間には使わないでください"
+            ),
+        )
 
-    def handle(self, *args, dry_run, **options):
+    def handle(self, *args, dry_run, worker_starting=False, **options):
+        self.worker_starting = worker_starting
         steps = [("公表", self._publications), ("通知メール", self._mail)]
         if not dry_run:
             steps.append(("ワーカーの応答確認", self._heartbeat))
@@ -33,7 +42,10 @@ class Command(BaseCommand):
             raise CommandError(f"失敗した処理があります: {'、'.join(failed)}")
 
     def _publications(self, dry_run):
-        call_command("recover_publications", dry_run=dry_run, stdout=self.stdout, stderr=self.stderr)
+        call_command(
+            "recover_publications", dry_run=dry_run, worker_starting=self.worker_starting,
+            stdout=self.stdout, stderr=self.stderr,
+        )
 
     def _mail(self, dry_run):
         recovery = mails_recover(dry_run=dry_run)
