@@ -5,11 +5,12 @@ from django.urls import include, path
 from goals import urls as goals_urls
 from reports import urls as reports_urls
 from reports.views.public import home
+from wardservice.version import __version__
 from wardservice.views import healthz
 
 admin.site.site_header = "区役所サービス向上目標 管理"
 admin.site.site_title = "wardservice 管理"
-admin.site.index_title = "システム管理"
+admin.site.index_title = f"システム管理 (wardservice {__version__})"
 
 # Every staff page, behind login. The apps' patterns do not overlap, so their order does not matter.
 staff_patterns = [
