@@ -146,7 +146,7 @@ def sheet_fill_empty(*, sheet, data: SheetData, has_results: bool):
     """Write imported goals (and their results) into a sheet that holds nothing yet; statuses and
     the timeline are the caller's. Approved or in-progress work is never written over."""
     if sheet.plan_status != SheetStatus.NOT_STARTED or sheet.goals.exists():
-        raise GoalsError(f"{sheet.department} の目標シートには既に内容があるため、取り込めません。")
+        raise GoalsError(not_empty_refusal(sheet))
     office = sheet.fiscal_year.office
     for goal_data in sorted(data.goals, key=lambda g: g.number):
         _goal_create(sheet=sheet, office=office, data=goal_data, with_result=has_results)
@@ -166,13 +166,18 @@ def _goal_create(*, sheet, office, data: GoalData, with_result: bool):
     return goal
 
 
-def _result_create(*, goal, data: ResultData):
-    rating = None
-    if data.rating:
-        rating = RatingLevel.objects.filter(fiscal_year=goal.sheet.fiscal_year, label=data.rating).first()
-        if rating is None:
-            raise GoalsError(f"達成度評価「{data.rating}」はこの年度の評価段階にありません。")
-    result = Result(
+def not_empty_refusal(sheet) -> str:
+    """An import writes only into an empty sheet (the one-sheet and the bulk path alike)."""
+    return f"{sheet.department} の目標シートには既に内容があるため、取り込めません。"
+
+
+def unknown_rating_refusal(label) -> str:
+    return f"達成度評価「{label}」はこの年度の評価段階にありません。"
+
+
+def result_from_data(*, goal, data: ResultData, rating) -> Result:
+    """The (unsaved) Result an import writes for a goal; `rating` is the RatingLevel or None."""
+    return Result(
         goal=goal,
         done=data.done,
         achievement=data.achievement,
@@ -180,6 +185,15 @@ def _result_create(*, goal, data: ResultData):
         is_omitted=bool(data.omitted_reason),
         omitted_reason=data.omitted_reason,
     )
+
+
+def _result_create(*, goal, data: ResultData):
+    rating = None
+    if data.rating:
+        rating = RatingLevel.objects.filter(fiscal_year=goal.sheet.fiscal_year, label=data.rating).first()
+        if rating is None:
+            raise GoalsError(unknown_rating_refusal(data.rating))
+    result = result_from_data(goal=goal, data=data, rating=rating)
     result.full_clean(exclude=["goal"])
     result.save()
     return result

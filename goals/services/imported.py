@@ -34,7 +34,12 @@ from goals.models import (
     SheetStatus,
 )
 from goals.selectors import content_entry, result_entry
-from goals.services.content import SheetData
+from goals.services.content import (
+    SheetData,
+    not_empty_refusal,
+    result_from_data,
+    unknown_rating_refusal,
+)
 from goals.services.errors import GoalsError
 from goals.services.workflow import IMPORT_SUBMISSION
 
@@ -177,10 +182,7 @@ class _Batch:
             if sheet.fiscal_year_id != self.fiscal_year.pk:
                 raise ValueError(f"{sheet} is not a sheet of {self.fiscal_year}")
             if sheet.plan_status != SheetStatus.NOT_STARTED or sheet.pk in with_goals:
-                raise SheetImportError(
-                    sheet,
-                    f"{sheet.department} の目標シートには既に内容があるため、取り込めません。",
-                )
+                raise SheetImportError(sheet, not_empty_refusal(sheet))
         return sheets
 
     def _goal(self, sheet, data, with_result):
@@ -200,17 +202,8 @@ class _Batch:
         if data.rating:
             rating = self.ratings.get(data.rating)
             if rating is None:
-                raise SheetImportError(
-                    sheet, f"達成度評価「{data.rating}」はこの年度の評価段階にありません。"
-                )
-        result = Result(
-            goal=goal,
-            done=data.done,
-            achievement=data.achievement,
-            rating=rating,
-            is_omitted=bool(data.omitted_reason),
-            omitted_reason=data.omitted_reason,
-        )
+                raise SheetImportError(sheet, unknown_rating_refusal(data.rating))
+        result = result_from_data(goal=goal, data=data, rating=rating)
         _clean(result, sheet, exclude=["goal", "rating"])
         return result
 
