@@ -39,6 +39,10 @@ class Category(models.Model):
         return self.name
 
 
+# The western years a fiscal year may have (平成元年 onwards); the database holds it too.
+FIRST_YEAR, LAST_YEAR = 1989, 2200
+
+
 class FiscalYear(models.Model):
     """An office's 年度: its service policy, the two phases, the tags and the optional rating scale."""
 
@@ -61,7 +65,7 @@ class FiscalYear(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["office", "year"], name="fiscalyear_unique_office_year"),
             models.CheckConstraint(
-                condition=models.Q(year__gte=1989, year__lte=2200), name="fiscalyear_year_range"
+                condition=models.Q(year__gte=FIRST_YEAR, year__lte=LAST_YEAR), name="fiscalyear_year_range"
             ),
             models.CheckConstraint(condition=models.Q(max_goals__gte=1), name="fiscalyear_max_goals_positive"),
         ]

@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 
 from goals.models import PolicyPrinciple
 from goals.validators import parse_whole_number, text_problem
+from reports.exporters.xlsx import POLICY_SHEET
 from reports.table import POLICY_COLUMNS
 from wardservice.text import normalise
 
-POLICY_SHEET = "方針"
 NUMBER, TEXT = (column.name for column in POLICY_COLUMNS)
 MAX_PRINCIPLE = PolicyPrinciple._meta.get_field("text").max_length
 MAX_PRINCIPLES = 20  # ①–⑳, as printed
@@ -40,7 +40,7 @@ def policy_from_sheet(workbook, problem) -> tuple[str, ...] | None:
     principles = []
     for row_number, row in enumerate(rows[1:], 2):
         number, text = (list(row) + [None, None])[:2]
-        if _blank(number) and _blank(text):
+        if is_blank(number) and is_blank(text):
             continue
         expected = len(principles) + 1
         if _as_number(number) != expected:
@@ -66,7 +66,7 @@ def policy_from_text(text: str, problem) -> tuple[str, ...]:
 
 
 def _principle(value, row, column, problem):
-    if _blank(value) or not isinstance(value, str | int | float):
+    if is_blank(value) or not isinstance(value, str | int | float):
         problem(row, column, "方針の文が空です。")
         return None
     text = normalise(str(value)).strip()
@@ -87,7 +87,7 @@ def _as_number(value):
         return None
 
 
-def _blank(value):
+def is_blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
 

@@ -30,6 +30,8 @@ from departments.models import (
     validate_department_name,
 )
 from goals.models import (
+    FIRST_YEAR,
+    LAST_YEAR,
     MAX_ACHIEVEMENT,
     MAX_ACTIONS,
     MAX_DONE,
@@ -48,7 +50,7 @@ from goals.validators import parse_goal_number, parse_whole_number, text_problem
 from goals.wareki import fiscal_year_label
 from reports.exporters.spreadsheet import restore_formula
 from reports.exporters.xlsx import DATA_SHEET
-from reports.imports.policy import POLICY_SHEET, policy_from_sheet, policy_from_text
+from reports.imports.policy import POLICY_SHEET, is_blank, policy_from_sheet, policy_from_text
 from reports.imports.published import TableImportError
 from reports.imports.table_write import TableWriteError, write_table
 from reports.table import DATA_COLUMNS, OPTIONAL_DATA_COLUMNS, TAG_SEPARATOR
@@ -88,7 +90,6 @@ MAX_CATEGORY_NAME = Category._meta.get_field("name").max_length
 MAX_DEPARTMENT_NAME = Department._meta.get_field("name").max_length
 # A year the import creates gets the usual number of goals (FiscalYear.max_goals's default).
 DEFAULT_MAX_GOALS = FiscalYear._meta.get_field("max_goals").default
-FIRST_YEAR, LAST_YEAR = 1989, 2200  # FiscalYear's fiscalyear_year_range
 # Columns of text with paragraphs; every other column is one line (names, codes, labels).
 PARAGRAPH_COLUMNS = frozenset({OBJECTIVE, ACTIONS, DONE, ACHIEVEMENT, OMITTED_REASON})
 
@@ -201,9 +202,9 @@ def read_table_file(file, *, kind: str) -> list[RawRow]:
     rows = []
     for number, record in enumerate(records, 2):
         values = list(record)
-        if all(_is_blank(value) for value in values):
+        if all(is_blank(value) for value in values):
             continue  # blank lines at the end, or rows a person cleared
-        extra = [value for value in values[len(columns) :] if not _is_blank(value)]
+        extra = [value for value in values[len(columns) :] if not is_blank(value)]
         if extra:
             raise TableFileError([Problem(number, "", "見出しのない列に値があります。")])
         values += [None] * (len(columns) - len(values))
@@ -309,10 +310,6 @@ def _header_name(value):
         return None
     name = str(value).strip()
     return name or None
-
-
-def _is_blank(value):
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 # --- checking the rows ------------------------------------------------------------------------

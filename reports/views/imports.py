@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from departments.models import Department, Office
 from departments.permissions import require
-from goals.models import FiscalYear
+from goals.models import FIRST_YEAR, LAST_YEAR, FiscalYear
 from goals.rules import takes_entries
 from goals.wareki import fiscal_year_label
 from reports.imports.jobs import import_job_start, problem_rows
@@ -47,7 +47,6 @@ from reports.models import ImportStatus, PendingUploadFlavor
 TABLE, PUBLISHED = PendingUploadFlavor.DATA_TABLE, PendingUploadFlavor.PUBLISHED_TEXT
 PREVIEW_DEPARTMENTS = 50  # listed in the preview; the rest are counted
 PREVIEW_PROBLEMS = 100
-MIN_YEAR, MAX_YEAR = 1989, 2200
 
 
 class TableUploadForm(forms.Form):
@@ -77,7 +76,7 @@ class PublishedUploadForm(forms.Form):
 def import_office(request, office, year):
     """The office, for an approver (a viewer gets a 403, anyone else a 404); the year checked."""
     office_obj = Office.objects.filter(slug=office).first()
-    if office_obj is None or not MIN_YEAR <= year <= MAX_YEAR:
+    if office_obj is None or not FIRST_YEAR <= year <= LAST_YEAR:
         raise Http404
     require(request, "year.manage", office=office_obj, visible_with="office.view")
     return office_obj

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from departments.models import Office
+from goals.models import FIRST_YEAR, LAST_YEAR
 from reports.imports.table import CHECKING, MAX_ROWS, WRITING, TableImportError, import_table
 
 
@@ -49,8 +50,8 @@ class Command(BaseCommand):
         office_obj = Office.objects.filter(slug=office).first()
         if office_obj is None:
             raise CommandError(f"区役所「{office}」は登録されていません。")
-        if not 1989 <= year <= 2200:
-            raise CommandError(f"年度 {year} は範囲外です (1989〜2200)。")
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise CommandError(f"年度 {year} は範囲外です ({FIRST_YEAR}〜{LAST_YEAR})。")
         policy_text = _read_policy(Path(policy)) if policy else None
         try:
             file = path.open("rb")
