@@ -2,6 +2,7 @@
 
 from django import forms
 
+from goals import rules
 from goals.forms import VersionForm
 from goals.models import SheetStatus
 from goals.validators import normalise_text, validate_plain_text
@@ -28,7 +29,7 @@ class ReturnForm(VersionForm):
     comment = CommentField(
         label="差戻しの理由 (部署に表示されます)",
         help_text="どの目標のどこを、どのように直してほしいかを具体的に書いてください。",
-        error_messages={"required": "差戻しの理由を入力してください。"},
+        error_messages={"required": rules.RETURN_REASON_REQUIRED},
     )
 
 
@@ -36,7 +37,7 @@ class ReopenForm(VersionForm):
     reason = CommentField(
         label="承認を取り消す理由 (部署に表示されます)",
         help_text="承認を取り消すと、シートは「差戻し」に戻り、部署が修正して再提出します。",
-        error_messages={"required": "承認を取り消す理由を入力してください。"},
+        error_messages={"required": rules.REOPEN_REASON_REQUIRED},
     )
 
 

@@ -24,7 +24,7 @@ CELL_HEADINGS = (OBJECTIVE_HEADING, ACTIONS_HEADING, DONE_HEADING, ACHIEVEMENT_H
 
 def clean_text(text) -> str:
     """User text as every format prints it: newlines normalised, control characters removed."""
-    return strip_control_characters(str(text or "").replace("\r\n", "\n").replace("\r", "\n"))
+    return strip_control_characters(str(text or ""))
 
 
 def paragraphs(text: str) -> list[str]:

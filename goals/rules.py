@@ -15,6 +15,10 @@ from goals.models import EventAction, Phase, SheetStatus
 EDITABLE_STATUSES = (SheetStatus.NOT_STARTED, SheetStatus.DRAFT, SheetStatus.RETURNED)
 SUBMITTABLE_STATUSES = (SheetStatus.DRAFT, SheetStatus.RETURNED)
 
+# 差戻し and 承認取消 say why (the form and the service ask in the same words).
+RETURN_REASON_REQUIRED = "差戻しの理由を入力してください。"
+REOPEN_REASON_REQUIRED = "承認を取り消す理由を入力してください。"
+
 OWN_SUBMISSION = "自分が提出したシートは承認できません。別の承認者に承認を依頼してください。"
 OWN_CONTENT = "このシートの内容を入力・取込した人は承認できません。別の承認者に承認を依頼してください。"
 

@@ -85,7 +85,7 @@ def sheet_save_plan(
     refuse(rules.edit_plan_refusal(sheet))
     fiscal_year = sheet.fiscal_year
     _check_goals(fiscal_year, goals)
-    existing = {goal.number: goal for goal in sheet.goals.all()}
+    existing = {goal.number: goal for goal in sheet.goals.prefetch_related("category_links")}
     sheet.goals.exclude(number__in=[g.number for g in goals]).delete()
     for data in goals:
         _goal_upsert(sheet, existing.get(data.number), data)

@@ -83,7 +83,7 @@ def sheet_return(*, sheet, phase, by, comment, expected_version=None):
     """差戻し: a submitted sheet goes back to the department with a comment saying what to change."""
     comment = _comment(comment, "差戻しの理由")
     if not comment:
-        raise GoalsError("差戻しの理由 (コメント) を入力してください。")
+        raise GoalsError(rules.RETURN_REASON_REQUIRED)
     sheet = _reviewed(sheet, expected_version)
     refuse(rules.return_refusal(sheet, phase))
     return _transition(sheet, phase, SheetStatus.RETURNED, action=EventAction.RETURN, by=by, comment=comment)
@@ -94,7 +94,7 @@ def sheet_reopen(*, sheet, phase, by, reason, expected_version=None):
     """承認取消: an approved sheet is returned for correction, with the reason recorded."""
     reason = _comment(reason, "承認を取り消す理由")
     if not reason:
-        raise GoalsError("承認を取り消す理由を入力してください。")
+        raise GoalsError(rules.REOPEN_REASON_REQUIRED)
     sheet = _reviewed(sheet, expected_version)
     refuse(rules.reopen_refusal(sheet, phase))
     return _transition(sheet, phase, SheetStatus.RETURNED, action=EventAction.REOPEN, by=by, comment=reason)

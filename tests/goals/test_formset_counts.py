@@ -78,13 +78,13 @@ def state(sheet):
 )
 def test_a_crafted_form_count_is_refused_and_changes_nothing(sheet, writer, counts):
     before = state(sheet)
+    assert [goal["objective"] for goal in before[2]["goals"]] == GOALS  # the goals a bad count would delete
 
     response = client_for(writer).post(url("goals:plan_edit", sheet), page_post(sheet, **counts))
 
     assert response.status_code == 200
     assert BAD_COUNTS in response.content.decode()
     assert state(sheet) == before
-    assert [goal["objective"] for goal in before[2]["goals"]] == GOALS
 
 
 def test_saved_goals_left_out_of_the_post_are_not_deleted(sheet, writer):

@@ -20,7 +20,6 @@ from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import get_template, render_to_string
 from weasyprint import CSS, HTML, URLFetcher
-from weasyprint.css.counters import CounterStyle
 
 from goals.printed import TableDepartment
 from reports.exporters.pdf.tags import add_header_scopes
@@ -146,24 +145,18 @@ def _html(table, part=""):
 class _Styles:
     sheets: tuple
     part: CSS
-    counters: CounterStyle
 
 
 @cache
 def _stylesheets() -> _Styles:
     """The stylesheet parsed once per process: parts are many and small."""
-    # A stylesheet's @counter-style rules (the policy's ①②③④) only reach the document through
-    # a registry that the stylesheet and the rendering share.
-    counters = CounterStyle()
-    sheet = CSS(
-        filename=str(stylesheet_file()), url_fetcher=_local_fetcher(), counter_style=counters
-    )
-    return _Styles(sheets=(sheet,), part=CSS(string=PART_STYLESHEET), counters=counters)
+    sheet = CSS(filename=str(stylesheet_file()), url_fetcher=_local_fetcher())
+    return _Styles(sheets=(sheet,), part=CSS(string=PART_STYLESHEET))
 
 
 def _render(html, *, stylesheets):
     styles = _stylesheets()
-    return html.render(stylesheets=[*styles.sheets, *stylesheets], counter_style=styles.counters)
+    return html.render(stylesheets=[*styles.sheets, *stylesheets])
 
 
 def warm_up(_=None) -> None:
