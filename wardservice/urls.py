@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from departments import urls as departments_urls
 from goals import urls as goals_urls
 from reports import urls as reports_urls
 from reports.views.public import home
@@ -16,6 +17,7 @@ admin.site.index_title = f"システム管理 (wardservice {__version__})"
 staff_patterns = [
     *reports_urls.staff_patterns,
     path("", include((goals_urls.urlpatterns, goals_urls.app_name))),
+    path("", include((departments_urls.urlpatterns, departments_urls.app_name))),
 ]
 
 # Logging in and out and changing one's own password. Accounts are issued and reset by 総務課
