@@ -29,7 +29,10 @@ HOST_PORT   ?= 127.0.0.1:8000
 # poppler tools used by PDF tests, Chromium driven by Playwright, Java for vnu.jar,
 # wrk for the load test).
 # python3-venv: the second virtualenv below, made from Debian's own Python.
-SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-ipaexfont fonts-noto-cjk poppler-utils chromium default-jre-headless wrk python3-venv
+# libldap-dev, libsasl2-dev: python-ldap (directory login) builds against them; slapd, ldap-utils:
+# the directory login tests start a throwaway OpenLDAP server of their own (tests/slapd.py).
+# age: the off-site copy's encryption (deploy/wardservice-backup-encrypt), tested end to end.
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-ipaexfont fonts-noto-cjk poppler-utils chromium default-jre-headless wrk python3-venv libldap-dev libsasl2-dev slapd ldap-utils age
 # Only `make bench` needs these: LibreOffice, whose PDF conversion the bench compares ours with.
 BENCH_PACKAGES := libreoffice-calc-nogui
 APT_GET := apt-get -o DPkg::Lock::Timeout=600

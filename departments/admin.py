@@ -1,6 +1,14 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from departments.models import Department, Membership, Office
+from departments.models import (
+    Department,
+    Membership,
+    Office,
+    StaffChange,
+    StaffChangeAssignment,
+    StaffProfile,
+)
 
 
 class DepartmentInline(admin.TabularInline):
@@ -35,9 +43,51 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(SimpleHistoryAdmin):
     list_display = ["user", "department", "role"]
     list_filter = ["role", "department__office"]
     search_fields = ["user__username", "user__last_name", "user__first_name", "department__name"]
     autocomplete_fields = ["user", "department"]
     list_select_related = ["user", "department"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    """The staff record; 総務課 keeps it on the staff pages (/staff/<office>/people/)."""
+
+    list_display = ["employee_number", "user", "office", "left_on"]
+    list_filter = ["office"]
+    search_fields = ["employee_number", "user__username", "user__last_name", "user__first_name"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user", "office"]
+
+
+class StaffChangeAssignmentInline(admin.TabularInline):
+    model = StaffChangeAssignment
+    extra = 0
+    can_delete = False
+    readonly_fields = ["department", "role"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StaffChange)
+class StaffChangeAdmin(admin.ModelAdmin):
+    """The record of 人事異動, read only: changes are recorded, applied and cancelled on the staff
+    pages, so that each one goes through the same checks and leaves the membership history."""
+
+    list_display = ["effective_on", "user", "office", "kind", "source", "applied_at", "cancelled_at"]
+    list_filter = ["office", "kind"]
+    search_fields = ["user__username", "user__last_name", "source"]
+    list_select_related = ["user", "office"]
+    inlines = [StaffChangeAssignmentInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -14,10 +14,18 @@ from departments.models import Membership, Office, Role
 # permission -> (roles that grant it on their own department, roles that grant it office-wide)
 PERMISSIONS = {
     "sheet.view": ({Role.EDITOR}, {Role.APPROVER, Role.VIEWER}),
-    "sheet.edit": ({Role.EDITOR}, set()),
+    # 総務課 writes and submits for any department of its office (代理入力: is_proxy below); the
+    # approval rule (goals.rules.approve_refusal) then keeps them from approving what they wrote.
+    "sheet.edit": ({Role.EDITOR}, {Role.APPROVER}),
     "sheet.review": (set(), {Role.APPROVER}),
     "office.view": (set(), {Role.APPROVER, Role.VIEWER}),
     "year.manage": (set(), {Role.APPROVER}),
+    # Staff accounts, their departments and roles, 人事異動 (departments.views.people).
+    "staff.manage": (set(), {Role.APPROVER}),
+    # The office glossary of words and their plain wording (plain.views).
+    "glossary.manage": (set(), {Role.APPROVER}),
+    # The office's ふりがなの辞書 of proper nouns for the public pages (reports.views.readings).
+    "readings.manage": (set(), {Role.APPROVER}),
 }
 
 
@@ -60,6 +68,22 @@ class Access:
 
     def editable_departments(self, office):
         return [m.department for m in self.memberships if m.role == Role.EDITOR and m.department.office_id == office.pk]
+
+
+def is_proxy(user, department) -> bool:
+    """Whether a save or 提出 by `user` on the department's sheet is 代理入力: they are not one of
+    its editors (an approver writing for it). Asked by the services at the moment of the step,
+    and recorded with it (goals.models.ReviewEvent.on_behalf); nobody (a command) is no proxy."""
+    if user is None:
+        return False
+    return not Membership.objects.filter(user=user, department=department, role=Role.EDITOR).exists()
+
+
+def editor_department_ids(user) -> set:
+    """The departments `user` is an editor of (ids), for is_proxy over many sheets in one query."""
+    if user is None:
+        return set()
+    return set(Membership.objects.filter(user=user, role=Role.EDITOR).values_list("department_id", flat=True))
 
 
 def get_access(request) -> Access:

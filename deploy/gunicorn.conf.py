@@ -46,6 +46,11 @@ max_requests_jitter = 100
 # The heartbeat file on tmpfs: a worker blocked on disk I/O is not mistaken for a dead one.
 worker_tmp_dir = "/dev/shm"
 
+# No control socket (gunicorn 25.1+, for its `gunicornc` tool): by default it is made under the
+# service user's home, /srv/wardservice, which that user may not write ("Control server error:
+# Permission denied" at every start). systemctl reload / restart manage the workers instead.
+control_socket_disable = True
+
 # Only nginx on this machine may set X-Forwarded-* (Django trusts them when BEHIND_PROXY=1).
 forwarded_allow_ips = "127.0.0.1,::1"
 proxy_allow_ips = "127.0.0.1,::1"

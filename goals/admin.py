@@ -39,6 +39,10 @@ class FiscalYearAdmin(admin.ModelAdmin):
     filter_horizontal = ["categories"]
     inlines = [PolicyPrincipleInline, RatingLevelInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A year's limit changes on the years page, where a limit below a sheet's goals is refused.
+        return ["max_goals"] if obj is not None else []
+
 
 class GoalInline(admin.StackedInline):
     model = Goal
@@ -48,7 +52,7 @@ class GoalInline(admin.StackedInline):
 
 @admin.register(GoalSheet)
 class GoalSheetAdmin(SimpleHistoryAdmin):
-    list_display = ["department", "fiscal_year", "plan_status", "result_status", "version", "updated_at"]
+    list_display = ["department", "fiscal_year", "plan_status", "result_status", "correction", "version", "updated_at"]
     list_filter = ["fiscal_year__office", "fiscal_year__year", "plan_status", "result_status"]
     search_fields = ["department__name"]
     list_select_related = ["department", "fiscal_year__office"]
@@ -89,8 +93,8 @@ class ResultAdmin(SimpleHistoryAdmin):
 class ReviewEventAdmin(admin.ModelAdmin):
     """Read-only: the event log is append-only and written by the workflow services."""
 
-    list_display = ["created_at", "sheet", "phase", "action", "channel", "actor", "sheet_version"]
-    list_filter = ["phase", "action", "channel", "sheet__fiscal_year__office"]
+    list_display = ["created_at", "sheet", "phase", "action", "channel", "actor", "on_behalf", "sheet_version"]
+    list_filter = ["phase", "action", "channel", "on_behalf", "sheet__fiscal_year__office"]
     search_fields = ["sheet__department__name", "comment"]
     list_select_related = ["sheet__department", "sheet__fiscal_year__office", "actor"]
 

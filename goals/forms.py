@@ -113,6 +113,18 @@ class GoalForm(forms.Form):
         self.fields["number"].choices = [(n, str(n)) for n in range(1, max_goals + 1)]
         self.fields["number"].coerce = partial(parse_goal_number, max_goals=max_goals)
         self.fields["categories"].choices = [(c.pk, c.name) for c in categories]
+        self.mark_required()
+
+    def mark_required(self):
+        """Say what the label's 「*」 says: a saved goal's 目標 is `required` (the formset turns the
+        attribute off for all its forms). A new goal's form stays optional as a whole: its fields are
+        only aria-required, which never stops a save with that form left blank."""
+        if not self.is_new:
+            self.use_required_attribute = True
+            return
+        for field in self.fields.values():
+            if field.required:
+                field.widget.attrs["aria-required"] = "true"
 
     @property
     def helper(self):
@@ -304,14 +316,21 @@ def _typed(form, *names):
     return any(form[name].value() not in (None, "", [], ()) for name in names)
 
 
-def field_error_links(form, *, prefix=""):
-    """A form's errors as summary lines: "目標 2 — 目標: 目標を入力してください。"."""
+def field_error_links(form, *, prefix="", hidden_target=None):
+    """A form's errors as summary lines: "目標 2 — 目標: 目標を入力してください。".
+
+    A hidden field's errors (the page's version) link to `hidden_target`, the part of the page
+    they concern, when given: there is nothing to type in the field itself.
+    """
     links = []
     for name, errors in form.errors.items():
         if name == "__all__" or name not in form.fields:
             links += [ErrorLink(f"{form.prefix or 'form'}-fieldset", f"{prefix}: {e}") for e in errors]
             continue
         field = form[name]
+        if field.is_hidden and hidden_target:
+            links += [ErrorLink(hidden_target, str(error)) for error in errors]
+            continue
         target = field.id_for_label or f"div_{field.auto_id}"
         label = f"{prefix} — {field.label}" if prefix else field.label
         links += [ErrorLink(target, f"{label}: {error}") for error in errors]

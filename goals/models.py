@@ -1,6 +1,7 @@
 """Fiscal years, goal sheets, goals, results and the workflow's event log."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -42,6 +43,10 @@ class Category(models.Model):
 # The western years a fiscal year may have (平成元年 onwards); the database holds it too.
 FIRST_YEAR, LAST_YEAR = 1989, 2200
 
+# The goals a sheet may have (FiscalYear.max_goals): a whole department's year printed on a few
+# A4 pages, and the most any ward is known to set (others set 5 or 8); the database holds it too.
+MAX_GOALS_PER_SHEET = 10
+
 
 class FiscalYear(models.Model):
     """An office's 年度: its service policy, the two phases, the tags and the optional rating scale."""
@@ -54,7 +59,12 @@ class FiscalYear(models.Model):
     plan_deadline = models.DateField("目標設定 締切", null=True, blank=True)
     result_open = models.BooleanField("実績報告 受付中", default=False)
     result_deadline = models.DateField("実績報告 締切", null=True, blank=True)
-    max_goals = models.PositiveSmallIntegerField("1シートあたりの目標数の上限", default=3)
+    max_goals = models.PositiveSmallIntegerField(
+        "1シートあたりの目標数の上限",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_GOALS_PER_SHEET)],
+        help_text=f"1から{MAX_GOALS_PER_SHEET}まで。年度の管理ページで変更します。",
+    )
     categories = models.ManyToManyField(
         Category, blank=True, related_name="fiscal_years", verbose_name="使用する区分"
     )
@@ -67,7 +77,10 @@ class FiscalYear(models.Model):
             models.CheckConstraint(
                 condition=models.Q(year__gte=FIRST_YEAR, year__lte=LAST_YEAR), name="fiscalyear_year_range"
             ),
-            models.CheckConstraint(condition=models.Q(max_goals__gte=1), name="fiscalyear_max_goals_positive"),
+            models.CheckConstraint(
+                condition=models.Q(max_goals__gte=1, max_goals__lte=MAX_GOALS_PER_SHEET),
+                name="fiscalyear_max_goals_range",
+            ),
         ]
 
     def __str__(self):
@@ -159,6 +172,15 @@ class GoalSheet(models.Model):
         "実績の状態", max_length=20, choices=SheetStatus.choices, default=SheetStatus.NOT_STARTED
     )
     version = models.PositiveIntegerField("版", default=1, help_text="同時編集の検出に使います")
+    # 訂正: the one phase of this sheet that takes entries while the ward's phase is closed (a
+    # 差戻し or 承認取消 taken then opens it; its approval closes it). goals.rules reads it.
+    correction = models.CharField(
+        "訂正受付中",
+        max_length=10,
+        choices=Phase.choices,
+        blank=True,
+        help_text="区役所全体の受付が終わった後に、このシートだけ訂正のために開いている段階",
+    )
     updated_at = models.DateTimeField("更新日時", auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"], history_change_reason_field=PlainTextField(null=True))
 
@@ -178,6 +200,10 @@ class GoalSheet(models.Model):
                 condition=models.Q(result_status=SheetStatus.NOT_STARTED)
                 | models.Q(plan_status=SheetStatus.APPROVED),
                 name="goalsheet_results_need_approved_plan",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(correction="") | models.Q(correction__in=Phase.values),
+                name="goalsheet_correction_valid",
             ),
         ]
 
@@ -314,6 +340,9 @@ class ReviewEvent(models.Model):
     # The version the step left the sheet at: what a page opened at that version showed is this
     # event's snapshot (None on events recorded before versions were kept here).
     sheet_version = models.PositiveIntegerField("版", null=True, blank=True)
+    # 代理入力: a 保存 or 提出 by someone who was not an editor of the department at that moment
+    # (総務課 writing for it), as the service found their memberships then; never recomputed.
+    on_behalf = models.BooleanField("代理入力", default=False)
     snapshot = models.JSONField("その時点の内容", default=dict)
 
     class Meta:
@@ -333,6 +362,10 @@ class ReviewEvent(models.Model):
             ),
             models.CheckConstraint(
                 condition=~models.Q(action=EventAction.SAVE, channel=""), name="reviewevent_save_has_channel"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(on_behalf=False) | models.Q(action__in=[EventAction.SAVE, EventAction.SUBMIT]),
+                name="reviewevent_on_behalf_only_save_submit",
             ),
         ]
 

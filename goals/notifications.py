@@ -50,9 +50,20 @@ def sheet_event(event):
         return 0
 
 
+# What happened, in the passive the department reads it in: "…の目標設定が差し戻されました".
+HAPPENED = {
+    EventAction.SUBMIT: "{what}が提出されました",
+    EventAction.APPROVE: "{what}が承認されました",
+    EventAction.RETURN: "{what}が差し戻されました",
+    EventAction.REOPEN: "{what}の承認が取り消されました",
+}
+
+
 def sheet_event_messages(event) -> list[Message]:
     sheet = event.sheet
-    subject = f"[{sheet.fiscal_year.label}] {sheet.department} の{event.get_phase_display()}が{event.get_action_display()}されました"
+    what = f"{sheet.department}の{event.get_phase_display()}"
+    happened = HAPPENED.get(event.action, "{what}: {action}").format(what=what, action=event.get_action_display())
+    subject = f"[{sheet.fiscal_year.label}] {happened}"
     lines = [
         f"{sheet.fiscal_year.office} {sheet.fiscal_year.full_label}",
         f"部署: {sheet.department}",

@@ -1,12 +1,15 @@
 """Prepared querysets and read-only views of goal sheets."""
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Prefetch, Q
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Prefetch, Q
 
 from departments.models import Department, Membership, Role
+from departments.people import person_name
 from goals import rules
 from goals.models import EventAction, FiscalYear, Goal, GoalCategory, GoalSheet, Phase, ReviewEvent, SheetStatus
 
@@ -89,6 +92,20 @@ def sheet_content(sheet, goals=None):
 PENDING_STATUSES = rules.EDITABLE_STATUSES
 # Events that send a sheet back to its department.
 RETURN_ACTIONS = (EventAction.RETURN, EventAction.REOPEN)
+
+
+def past_deadline_note(*, what, deadline, today, is_open) -> str:
+    """A deadline set before today, said after saving it rather than refused: it may be a slip of
+    the year (2022 for 2026), or a correction of the record. "" for today or later, or none."""
+    if deadline is None or deadline >= today:
+        return ""
+    note = (
+        f"{what}の締切日 ({deadline:%Y}年{deadline.month}月{deadline.day}日) は、"
+        f"今日 ({today:%Y}年{today.month}月{today.day}日) より前の日付です。"
+    )
+    if is_open:
+        note += "受付中のため、まだ提出していない部署はすべて期限超過と表示されます。"
+    return note + "日付が正しければ、このままでかまいません。誤りであれば、締切日を直して更新してください。"
 
 
 def is_overdue(status, deadline, today) -> bool:
@@ -194,6 +211,54 @@ def dashboard_rows(*, fiscal_year, today, by=None, can_review=False) -> list[Das
     ]
 
 
+@dataclass(frozen=True)
+class Worklist:
+    """An approver's share of the year: what waits for 承認 and what is past its deadline."""
+
+    waiting: list[tuple[GoalSheet, PhaseState]]  # 承認待ち, in published order
+    overdue: list[tuple[GoalSheet, PhaseState]]  # 期限超過: still with the department
+
+    @property
+    def waiting_for_others(self):
+        """Waiting sheets this approver may not approve (they submitted or wrote them)."""
+        return [(sheet, state) for sheet, state in self.waiting if not state.review.approve]
+
+
+def review_worklist(*, fiscal_year, today, by) -> Worklist:
+    """The approver's home: the year's sheets waiting for 承認 and those overdue (two queries)."""
+    rows = dashboard_rows(fiscal_year=fiscal_year, today=today, by=by, can_review=True)
+    pairs = [(row.sheet, state) for row in rows for state in row.phases]
+    return Worklist(
+        waiting=[(sheet, state) for sheet, state in pairs if state.status == SheetStatus.SUBMITTED],
+        overdue=[(sheet, state) for sheet, state in pairs if state.overdue],
+    )
+
+
+def office_approvers(office):
+    """The office's active approvers (総務課), in a stable order: one query."""
+    User = get_user_model()
+    return list(
+        User.objects.filter(
+            is_active=True, memberships__role=Role.APPROVER, memberships__department__office=office
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def approval_help(sheet, phase, *, by, events=None) -> str:
+    """Where 承認 of the submitted phase is refused to `by` (who wrote or submitted it, 代理入力
+    too): who may approve it instead, by name, or that nobody may and how to get a second
+    approver (goals.rules.who_may_approve). "" where `by` may approve, or nothing waits."""
+    if sheet.status_for(phase) != SheetStatus.SUBMITTED:
+        return ""
+    if rules.approve_refusal(sheet, phase, by=by, events=events) is None:
+        return ""
+    approvers = [person for person in office_approvers(sheet.fiscal_year.office) if person.pk != getattr(by, "pk", None)]
+    allowed = rules.approvers_who_may_approve(sheet, phase, approvers, events=events)
+    return rules.who_may_approve([person_name(person) for person in allowed])
+
+
 def _year_review_events(fiscal_year):
     """{(sheet id, phase): its events oldest first} for the whole year, in one query: the 提出 and
     差戻し shown, and what the approval rule reads (who saved the content, the approvals)."""
@@ -291,6 +356,23 @@ def fiscal_years_overview(*, office):
     )
 
 
+def sheets_with_goals_past(*, fiscal_year, number) -> list[tuple]:
+    """The year's sheets with a goal numbered past `number`, as (department name, highest goal
+    number, plan status), most goals first: what a lower 目標数の上限 would leave out (goals.rules)."""
+    return list(
+        GoalSheet.objects.filter(fiscal_year=fiscal_year)
+        .annotate(highest=Max("goals__number"))
+        .filter(highest__gt=number)
+        .order_by("-highest", "department__sort_order", "department__code")
+        .values_list("department__name", "highest", "plan_status")
+    )
+
+
+def highest_goal_number(*, fiscal_year) -> int:
+    """The highest goal number any sheet of the year has (0 without goals): the lowest 目標数の上限."""
+    return Goal.objects.filter(sheet__fiscal_year=fiscal_year).aggregate(highest=Max("number"))["highest"] or 0
+
+
 def departments_with_goals(*, fiscal_year):
     """Departments still writing goals whose sheet of this year has goals: those that can be copied."""
     return (
@@ -304,6 +386,11 @@ def departments_with_goals(*, fiscal_year):
         .distinct()
         .order_by("sort_order", "code")
     )
+
+
+def departments_for_first_year(*, office) -> list:
+    """The departments that get a sheet when the office's first year opens (active, writing goals)."""
+    return list(Department.objects.filter(office=office, is_active=True, writes_goals=True).order_by("sort_order", "code"))
 
 
 def sheet_phase_events(sheet, phase):
@@ -321,6 +408,41 @@ def content_at_version(sheet, version):
         .first()
     )
     return event.snapshot if event else None
+
+
+def latest_return_event(sheet, phase):
+    """The newest 差戻し or 承認取消 of the phase with who took it, without the stored content."""
+    return (
+        sheet.events.filter(phase=phase, action__in=RETURN_ACTIONS)
+        .select_related("actor")
+        .defer("snapshot")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+# "目標2", "目標 ２", "目標2・3", "目標2と目標3": the goals a review comment names, in its words.
+_GOALS_NAMED = re.compile(r"目標\s*(\d+(?:\s*[・、,と及びおよ]+\s*(?:目標\s*)?\d+)*)")
+
+
+def goal_numbers_named(comment) -> list[int]:
+    """The goal numbers a 差戻し comment names, in order of first mention (digits of any width)."""
+    numbers = []
+    for match in _GOALS_NAMED.finditer(unicodedata.normalize("NFKC", comment or "")):
+        for digits in re.findall(r"\d+", match.group(1)):
+            if int(digits) not in numbers:
+                numbers.append(int(digits))
+    return numbers
+
+
+def changed_since(sheet, phase, event):
+    """The phase's 保存 and 提出 after `event` (a return), oldest first, with who took them and
+    whether for the department (代理入力), without the stored content."""
+    return list(
+        sheet_phase_events(sheet, phase)
+        .filter(action__in=(EventAction.SAVE, EventAction.SUBMIT))
+        .filter(Q(created_at__gt=event.created_at) | Q(created_at=event.created_at, pk__gt=event.pk))
+    )
 
 
 def last_return_event(sheet, phase):
@@ -559,6 +681,11 @@ def recent_events(*, departments, limit=10):
 def sheet_events(sheet):
     """Every workflow step and save of the sheet, oldest first, with who took it and how."""
     return list(sheet.events.select_related("actor").defer("snapshot").order_by("created_at", "pk"))
+
+
+def sheet_last_event(sheet):
+    """The newest step or save of the sheet (who, when, what), without the stored content; or None."""
+    return sheet.events.select_related("actor").defer("snapshot").order_by("-created_at", "-pk").first()
 
 
 def sheet_last_saved(sheet):

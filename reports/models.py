@@ -9,6 +9,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from goals.models import FiscalYear
+from reports.search.index import GramsField, index_row
 from wardservice.fields import LineField, PlainTextField
 
 
@@ -176,6 +177,15 @@ class PublicationFile(models.Model):
         return f"{self.publication} {self.get_format_display()}"
 
 
+class PublishedGoalQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Rows are indexed for search as they are written (reports.search.index.index_row)."""
+        objs = list(objs)
+        for obj in objs:
+            index_row(obj)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class PublishedGoal(models.Model):
     """One goal row as published: frozen, denormalised text for search, open data and statistics.
 
@@ -183,6 +193,10 @@ class PublishedGoal(models.Model):
     onto every row so that one index (publishedgoal_search_order, migration 0005) holds the
     public search's order: PostgreSQL can then walk it and stop at a page of hits, instead of
     sorting every hit of a common word across joined tables first.
+
+    `search_text` and `search_grams` are what the public search reads (reports.search.index):
+    set from the row's texts whenever it is saved or bulk-created. A writer that goes around
+    the ORM (the bench's COPY) calls index_row itself.
     """
 
     publication = models.ForeignKey(
@@ -202,6 +216,10 @@ class PublishedGoal(models.Model):
     rating = LineField("達成度評価", max_length=30, blank=True)
     achievement = PlainTextField("目標の達成度", blank=True)
     omitted_reason = PlainTextField("省略の理由", blank=True)
+    search_text = models.TextField("検索用の文字列", blank=True, editable=False)
+    search_grams = GramsField("検索用の索引", null=True, editable=False)
+
+    objects = PublishedGoalQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "公表された目標"
@@ -220,12 +238,18 @@ class PublishedGoal(models.Model):
                 fields=["publication", "categories"], name="publishedgoal_publication_tags"
             ),
         ]
-        # The text search's trigram index is PostgreSQL's alone: see migration 0004. The index of
-        # the search's order (publishedgoal_search_order) carries columns of its own there: see
-        # migration 0005.
+        # The text search's GIN index of search_grams is PostgreSQL's alone: see migration 0008.
+        # The index of the search's order (publishedgoal_search_order) carries columns of its
+        # own there: see migration 0005.
 
     def __str__(self):
         return f"{self.department_name} 目標{self.number}"
+
+    def save(self, *args, **kwargs):
+        index_row(self)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text", "search_grams"}
+        super().save(*args, **kwargs)
 
 
 
@@ -389,3 +413,82 @@ class ImportJob(models.Model):
         (an import is one transaction: nothing of it was written then)."""
         now = now or timezone.now()
         return not self.is_finished and now - self.updated_at > self.STALE_AFTER
+
+
+# --- ふりがな (reports.furigana) ----------------------------------------------------------------
+
+
+class ReadingEntry(models.Model):
+    """One word of an office's ふりがなの辞書: proper nouns read as the office reads them
+    (中原区 → なかはらく). It wins over the analyser when readings are made at 公表."""
+
+    office = models.ForeignKey(
+        "departments.Office", on_delete=models.CASCADE, related_name="reading_entries", verbose_name="区役所"
+    )
+    word = LineField("語", max_length=40, help_text="漢字を含む語です。例: 中原区")
+    reading = LineField("読み", max_length=100, help_text="ひらがなで入力します。例: なかはらく")
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "ふりがなの辞書の語"
+        ordering = ["office", "word"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "word"], name="readingentry_unique_word_per_office"),
+            models.CheckConstraint(condition=~models.Q(word=""), name="readingentry_word_not_empty"),
+            models.CheckConstraint(condition=~models.Q(reading=""), name="readingentry_reading_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.word} ({self.reading})"
+
+
+class PublicationReadings(models.Model):
+    """A version's year page with ふりがな, made once from its stored page (reports.furigana).
+
+    Served instead of the page when a reader turns ふりがな on (reports.furigana.serving); without
+    one, the page is served as stored. Stored beside the version's files, with its SHA-256 for the ETag.
+
+    A page published before ふりがな existed has no link to turn it on: for that one, `plain_file`
+    is the page as published with the link added, served in its place (blank for every page
+    published since, which has the link already).
+    """
+
+    publication = models.OneToOneField(
+        Publication, on_delete=models.CASCADE, related_name="readings", verbose_name="公表"
+    )
+    file = models.FileField("ふりがな付きのページ", max_length=300)
+    size = models.PositiveBigIntegerField("サイズ (バイト)")
+    sha256 = LineField("SHA-256", max_length=64)
+    plain_file = models.FileField(
+        "ふりがなを表示するリンクを加えたページ", max_length=300, blank=True, help_text="ふりがなより前に公表した版だけ"
+    )
+    plain_size = models.PositiveBigIntegerField("サイズ (バイト)", null=True, blank=True)
+    plain_sha256 = LineField("SHA-256", max_length=64, blank=True)
+    made_at = models.DateTimeField("作成日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "公表のふりがな"
+        constraints = [
+            models.CheckConstraint(
+                condition=Exact(Length("sha256"), 64), name="publicationreadings_sha256_length"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.publication} ふりがな"
+
+
+class PublishedGoalReadings(models.Model):
+    """The readings of one published row's texts, for the public search's hits:
+    {text: segments} (reports.furigana.readings), made with the version's page."""
+
+    goal = models.OneToOneField(
+        PublishedGoal, on_delete=models.CASCADE, primary_key=True, related_name="readings", verbose_name="公表された目標"
+    )
+    texts = models.JSONField("文ごとの読み", default=dict)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "公表された目標のふりがな"
+
+    def __str__(self):
+        return f"{self.goal} ふりがな"

@@ -93,7 +93,9 @@ def _published_files(*, office_slug, year, fmt):
             publication__fiscal_year__office__slug=office_slug,
             publication__fiscal_year__year=year,
         )
-        .select_related("publication")
+        # The office names the PDF (reports.views.public), in the same query; the version's
+        # ふりがな (reports.furigana.serving) too, so that serving the page asks nothing more.
+        .select_related("publication__fiscal_year__office", "publication__readings")
         # The frozen table can be large and is never needed to serve a file.
         .defer("publication__table")
     )

@@ -9,7 +9,9 @@ from reports.views import (
     opendata,
     public,
     publishing,
+    readings,
     search,
+    submissions,
     workbooks,
 )
 
@@ -48,7 +50,9 @@ publishing_patterns = [
     path(publish + "v<int:version>/", publishing.progress, name="progress"),
     path(publish + "v<int:version>/status.json", publishing.status, name="status"),
     path(publish + "v<int:version>/retry/", publishing.retry, name="retry"),
+    # 公表 itself: GET the table as it will be frozen and the confirmation, POST publishes.
     path(publish + "<str:kind>/", publishing.publish, name="publish"),
+    path(publish + "<str:kind>/preview.pdf", publishing.publish_preview_pdf, name="preview_pdf"),
     # 取込 (reports.imports): preview first, written on 確定.
     path(import_, imports.table_upload, name="import_table"),
     path(import_ + "confirm/", imports.table_confirm, name="import_table_confirm"),
@@ -61,9 +65,21 @@ publishing_patterns = [
     path(entry_sheet + "workbook/upload/", workbooks.upload, name="entry_upload"),
     path(entry_sheet + "workbook/confirm/", workbooks.confirm, name="entry_confirm"),
     path("<slug:office>/<int:year>/workbooks.zip", workbooks.workbooks_zip, name="entry_zip"),
+    # 締切に対する提出状況: internal, so here rather than on the public statistics page.
+    path("<slug:office>/<int:year>/timeliness/", submissions.timeliness, name="timeliness"),
+]
+
+# 総務課's ふりがなの辞書 (reports.views.readings), in the "furigana" namespace.
+furigana = "<slug:office>/furigana/"
+furigana_patterns = [
+    path(furigana, readings.dictionary, name="dictionary"),
+    path(furigana + "new/", readings.entry_new, name="entry_new"),
+    path(furigana + "<int:pk>/", readings.entry_edit, name="entry_edit"),
+    path(furigana + "<int:pk>/delete/", readings.entry_delete, name="entry_delete"),
 ]
 
 staff_patterns = [
     path("search/", search.staff_search, name="reports_staff_search"),
     path("", include((publishing_patterns, "publishing"))),
+    path("", include((furigana_patterns, "furigana"))),
 ]

@@ -7,11 +7,15 @@ Runs on the engine the suite runs on: SQLite files, or extra databases in the sa
 cluster (created and dropped here).
 """
 
+import errno
+import getpass
 import gzip
 import hashlib
 import io
 import json
 import os
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -35,6 +39,7 @@ from django.utils import timezone
 from goals.models import Goal
 from tests.factories import GoalFactory, MembershipFactory
 from wardservice import backup
+from wardservice.outputs import cannot_write, export_directory
 
 PROJECT = Path(settings.BASE_DIR)
 ENGINE = settings.DATABASES["default"]["ENGINE"]
@@ -206,7 +211,7 @@ def test_a_backup_restored_into_an_empty_database_is_identical(tmp_path, new_dat
     assert target.tables() == expected_tables
     assert expected_tables["reports_publicationfile"] and expected_tables["goals_historicalgoal"]
     assert target.media() == expected_media
-    assert len(expected_media) == 5  # HTML, PDF, XLSX, CSV of the 2020 table, and the upload
+    assert len(expected_media) == 6  # HTML, its ふりがな page, PDF, XLSX, CSV of the 2020 table, and the upload
     target.manage("migrate", "--check")  # the migration state came back with the data
 
     # A second restore over it is refused without --force, and changes nothing.
@@ -329,7 +334,8 @@ def test_the_manifest_lists_engine_migrations_rows_and_checksums(archive, small_
 def test_restore_refuses_a_database_with_data_without_force(archive):
     before = state()
     message = restore_refused(archive, "--force")
-    assert "復元先にデータがあります" in message and "departments_membership" in message
+    # The first few tables with rows are named as examples (which ones depends on the models).
+    assert "復元先にデータがあります" in message and re.search(r"データベースの \d+ 表に計 [\d,]+ 行 \(\w+ \d+ 行", message)
     assert state() == before
 
 
@@ -509,3 +515,164 @@ def test_a_backup_that_fails_half_way_leaves_no_archive(small_site, tmp_path, mo
     with pytest.raises(OSError, match="No space left"):
         call_command("backup", output=str(folder), stdout=io.StringIO())
     assert list(folder.iterdir()) == []
+
+
+# --- Where output may go -----------------------------------------------------------------------
+
+
+@pytest.mark.anydb  # refused before the database is looked at
+def test_an_output_that_cannot_be_written_is_one_japanese_line_naming_backup_dir(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("BACKUP_DIR", "/srv/wardservice/backups")
+    with pytest.raises(CommandError) as refused:
+        call_command("backup", output=str(tmp_path / "a-file" / "nightly"), stdout=io.StringIO())
+    [line] = str(refused.value).splitlines()
+    assert re.fullmatch(
+        re.escape(f"{tmp_path / 'a-file' / 'nightly'}/") + r"wardservice-backup-\d{8}-\d{6}\.tar\.gz"
+        + re.escape(
+            " に書き込めません (途中にフォルダでないものがあります)。書き出し先には /srv/wardservice/backups "
+            f"(BACKUP_DIR) か、利用者 {getpass.getuser()} が書き込めるフォルダを指定してください。"
+        ),
+        line,
+    ), line
+
+
+def as_nobody(*command, **kwargs):
+    return subprocess.run(["runuser", "-u", "nobody", "--", *map(str, command)], capture_output=True,
+                          text=True, timeout=120, check=False, **kwargs)
+
+
+@pytest.mark.anydb
+def test_a_folder_closed_to_the_service_user_is_refused_in_one_line(tmp_path):
+    """As the drill met it: `backup --output /root/…` run as a user that may not even look
+    into /root. Run as `nobody`, which the tests (as root) can become."""
+    if os.geteuid() != 0 or shutil.which("runuser") is None:
+        pytest.skip("needs root and runuser to act as another user")
+    # The suite's Python may live in root's home; the Debian one (`make debian-venv`) does not.
+    python = next((candidate for candidate in (sys.executable, PLATFORM_VENV_PYTHON)
+                   if as_nobody(candidate, "-c", "import django", cwd=PROJECT).returncode == 0), None)
+    if python is None:
+        pytest.skip("nobody can run neither this checkout's Python nor .venv-debian's")
+    closed = tmp_path / "root-home"
+    closed.mkdir(mode=0o700)
+    tmp_path.chmod(0o755)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "wardservice.settings", "WARDSERVICE_TESTING": "1",
+           "PYTHONDONTWRITEBYTECODE": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+           "BACKUP_DIR": "/srv/wardservice/backups"}
+    refused = as_nobody(python, "manage.py", "backup", "--output", closed / "nightly", cwd=PROJECT, env=env)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stderr.splitlines() == [
+        f"CommandError: {closed / 'nightly'} に書き込めません (権限がありません)。書き出し先には "
+        "/srv/wardservice/backups (BACKUP_DIR) か、利用者 nobody が書き込めるフォルダを指定してください。"
+    ]
+
+
+@pytest.mark.anydb
+def test_the_reason_for_a_permission_error_is_said_in_japanese(settings, monkeypatch):
+    """What the service user meets in root's home or the code directory (the tests run as root,
+    which the file system never refuses)."""
+    monkeypatch.delenv("EXPORT_DIR", raising=False)
+    error = PermissionError(errno.EACCES, "Permission denied", "/root/table.pdf")
+    message = cannot_write("/root/table.pdf", error, folder=Path("/var/lib/wardservice/exports"), setting="EXPORT_DIR")
+    assert message == (
+        "/root/table.pdf に書き込めません (権限がありません)。書き出し先には /var/lib/wardservice/exports "
+        f"(EXPORT_DIR) か、利用者 {getpass.getuser()} が書き込めるフォルダを指定してください。"
+    )
+    assert export_directory() == Path(settings.BASE_DIR) / "exports"
+
+
+# --- backup --verify ---------------------------------------------------------------------------
+
+
+def verify_refused(archive):
+    with pytest.raises(CommandError, match="このファイルからは復元できません") as refused:
+        call_command("backup", verify=str(archive), stdout=io.StringIO())
+    return str(refused.value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_passes_a_good_archive_without_the_database(archive, django_assert_num_queries):
+    before = state()
+    out = io.StringIO()
+    with django_assert_num_queries(0):
+        call_command("backup", verify=str(archive), stdout=out)
+    printed = out.getvalue()
+    assert f"検査に合格しました: {archive}" in printed and "チェックサム一致" in printed
+    if ON_POSTGRES:
+        assert "pg_restore --list で" in printed and "表のデータを確認" in printed
+    else:
+        assert "SQLite の整合性検査に合格" in printed and "行数がマニフェストと一致" in printed
+    assert state() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("damage", [tampered, truncated, trailer_cut, byte_flipped])
+def test_verify_refuses_a_corrupt_or_truncated_archive_in_japanese(archive, tmp_path, damage):
+    message = verify_refused(damage(archive, tmp_path))
+    assert "復元を中止しました" not in message  # nothing was being restored
+    if damage is tampered:
+        assert "マニフェストと一致しません" in message
+        assert "media/publications/test/table.csv: チェックサム不一致" in message
+    else:
+        assert "壊れているか、途中までしかありません" in message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_refuses_a_database_dump_that_cannot_be_read(archive, tmp_path):
+    """Checksums that agree (the manifest rewritten to match) do not make a dump readable."""
+    member = read_manifest(archive)["database"]["member"]
+    garbage = b"not a database dump\n" * 64
+
+    def change(name, data):
+        if name == member:
+            return garbage
+        if name == "manifest.json":
+            manifest = json.loads(data)
+            manifest["members"][member] = {"sha256": hashlib.sha256(garbage).hexdigest(), "size": len(garbage)}
+            return json.dumps(manifest).encode()
+        return data
+
+    message = verify_refused(rewrite(archive, tmp_path / "garbage.tar.gz", change=change))
+    assert "バックアップ内のデータベースを読み取れません" in message
+
+
+def test_verify_and_making_a_backup_are_separate(tmp_path):
+    with pytest.raises(CommandError, match="--verify は --output・--keep-days と一緒には指定できません"):
+        call_command("backup", verify=str(tmp_path / "x.tar.gz"), keep_days=3)
+    with pytest.raises(CommandError, match="がありません"):
+        call_command("backup", verify=str(tmp_path / "x.tar.gz"))
+
+
+@pytest.mark.skipif(shutil.which("age") is None, reason="age is not installed (Debian package age)")
+@pytest.mark.django_db(transaction=True)
+def test_the_off_site_copy_is_checked_then_encrypted_to_a_public_key(archive, tmp_path):
+    """deploy/wardservice-backup-encrypt as the backup unit runs it: the archive verified, then
+    encrypted to the public key only; the key's owner gets the archive back byte for byte, and
+    the checksum file checks a copy without the key."""
+    keygen = subprocess.run([Path(shutil.which("age")).with_name("age-keygen")], capture_output=True,
+                            text=True, check=True, timeout=60)
+    (tmp_path / "identity.txt").write_text(keygen.stdout)
+    public = next(line.split(": ")[1] for line in keygen.stdout.splitlines() if "public key" in line)
+    (tmp_path / "recipients.txt").write_text(public + "\n")
+    folder = archive.parent
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "wardservice.settings", "WARDSERVICE_TESTING": "1",
+           "WARDSERVICE_APP_DIR": str(PROJECT), "BACKUP_DIR": str(folder)}
+
+    def run():
+        return subprocess.run([PROJECT / "deploy" / "wardservice-backup-encrypt", tmp_path / "recipients.txt"],
+                              cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300, check=True)
+
+    done = run()
+    assert "検査に合格しました" in done.stdout and f"Encrypted: {archive.name}.age" in done.stdout
+    encrypted = folder / f"{archive.name}.age"
+    assert encrypted.read_bytes()[:21] == b"age-encryption.org/v1" and archive.read_bytes() not in encrypted.read_bytes()
+    subprocess.run(["sha256sum", "--check", "--quiet", f"{encrypted.name}.sha256"], cwd=folder, check=True, timeout=60)
+    decrypted = tmp_path / "back.tar.gz"
+    subprocess.run(["age", "--decrypt", "--identity", tmp_path / "identity.txt", "--output", decrypted, encrypted],
+                   check=True, timeout=60)
+    assert decrypted.read_bytes() == archive.read_bytes()
+
+    assert "Encrypted" not in run().stdout  # done once
+    archive.unlink()  # as --keep-days deletes it
+    assert "Removed" in run().stdout
+    assert sorted(path.name for path in folder.iterdir()) == []

@@ -7,15 +7,19 @@ import re
 import runpy
 import shlex
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, get_commands, load_command_class
 
-from reports.imports.uploads import MAX_UPLOAD_BYTES
+from wardservice.uploads import MAX_UPLOAD_BYTES
 
 # The deployment files against the application; no database engine involved.
 pytestmark = pytest.mark.anydb
@@ -102,6 +106,8 @@ def test_gunicorn_configuration_values():
     assert int(config["max_requests"]) > 0 and int(config["max_requests_jitter"]) > 0
     assert config["accesslog"] == "-"
     assert "x-request-id" in config["access_log_format"]
+    # No control socket under the service user's home, which it may not write.
+    assert config["control_socket_disable"] == "True"
 
 
 def test_gunicorn_workers_default_is_capped_and_a_bad_value_is_refused(monkeypatch):
@@ -244,12 +250,16 @@ def test_nginx_lets_through_every_upload_the_application_accepts():
 
 def nginx_block(start):
     """The text of the block that opens with `start {`, nested blocks included."""
-    begin = NGINX.index(start)
+    return nginx_block_in(NGINX, start)
+
+
+def nginx_block_in(text, start):
+    begin = text.index(start)
     depth = 0
-    for index in range(NGINX.index("{", begin), len(NGINX)):
-        depth += {"{": 1, "}": -1}.get(NGINX[index], 0)
+    for index in range(text.index("{", begin), len(text)):
+        depth += {"{": 1, "}": -1}.get(text[index], 0)
         if depth == 0:
-            return NGINX[begin:index + 1]
+            return text[begin:index + 1]
     raise AssertionError(f"unclosed block {start}")
 
 
@@ -278,6 +288,118 @@ def test_nginx_never_serves_media_root_and_serves_static_root():
     assert "immutable" in static
 
 
+def server_blocks():
+    """Every top-level server block: port 80 (redirects only) and 443."""
+    blocks, rest = [], NGINX
+    while "\nserver {" in rest:
+        rest = rest[rest.index("\nserver {") + 1:]
+        block = nginx_block_in(rest, "server {")
+        blocks.append(block)
+        rest = rest[len(block):]
+    assert len(blocks) == 2
+    return blocks
+
+
+def test_nginx_never_names_its_version():
+    for block in server_blocks():
+        assert re.search(r"^    server_tokens off;$", block, re.MULTILINE), block.splitlines()[:4]
+
+
+MAINTENANCE = DEPLOY / "nginx" / "maintenance"
+
+
+def test_nginx_shows_the_japanese_maintenance_page_when_gunicorn_is_away():
+    app = nginx_block("location / {\n        proxy_pass")
+    error_page = re.search(r"error_page ([\d ]+) (\S+);", app)
+    assert error_page.group(1).split() == ["502", "503", "504"]
+    # The application's own error pages (its 503 while the database is away) pass through.
+    assert not re.search(r"^\s*proxy_intercept_errors\s+on", NGINX, re.MULTILINE)
+    page_location = nginx_block(f"location = {error_page.group(2)}")
+    assert "internal;" in page_location
+    alias = re.search(r"alias ([^;]+);", page_location).group(1)
+    assert alias == f"{APP_DIR}/deploy/nginx/maintenance/index.html"
+    assert "no-store" in page_location
+    # The stylesheet it links is served from the same folder, without the application.
+    html = (MAINTENANCE / "index.html").read_text(encoding="utf-8")
+    [stylesheet] = re.findall(r'<link rel="stylesheet" href="([^"]+)">', html)
+    folder = nginx_block("location /wardservice-maintenance/ {")
+    assert stylesheet.startswith("/wardservice-maintenance/")
+    assert re.search(r"alias ([^;]+);", folder).group(1) == f"{APP_DIR}/deploy/nginx/maintenance/"
+    assert (MAINTENANCE / stylesheet.removeprefix("/wardservice-maintenance/")).is_file()
+
+
+def test_the_maintenance_page_is_japanese_without_inline_code():
+    """Its markup is checked with the public pages' (tests/markup/test_vnu.py)."""
+    text = (MAINTENANCE / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="ja">' in text and "<main" in text and "<h1>" in text
+    assert "ただいまご利用いただけません" in text
+    assert not re.search(r"<script|<style|\sstyle=|\son\w+=", text)
+
+
+def nginx_program():
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+
+
+@pytest.mark.skipif(nginx_program() is None, reason="nginx is not installed")
+def test_nginx_accepts_the_site_and_answers_502_with_the_maintenance_page(tmp_path):
+    """The shipped site in a throwaway nginx (high ports, a self-signed certificate, this
+    checkout's files), with nothing listening where gunicorn would be."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-keyout", tmp_path / "privkey.pem", "-out", tmp_path / "fullchain.pem"],
+        check=True, capture_output=True, timeout=60,
+    )
+    ports = [free_port() for _ in range(3)]
+    site = (NGINX.replace("/etc/ssl/wardservice/", f"{tmp_path}/")
+            .replace("/var/log/nginx/", f"{tmp_path}/")
+            .replace(f"{APP_DIR}/", f"{PROJECT}/")
+            .replace("listen [::]:80;", "").replace("listen [::]:443 ssl http2;", "")
+            .replace("listen 80;", f"listen 127.0.0.1:{ports[0]};")
+            .replace("listen 443 ssl http2;", f"listen 127.0.0.1:{ports[1]} ssl http2;")
+            .replace("127.0.0.1:8001", f"127.0.0.1:{ports[2]}"))
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    temp = "".join(f"    {kind}_temp_path {tmp_path};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    # As Debian's /etc/nginx/nginx.conf, which includes mime.types, for the two types served here.
+    types = "    types { text/html html; text/css css; }\n"
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n    access_log {tmp_path}/access.log;\n{types}{temp}    include {tmp_path}/site.conf;\n}}\n",
+        encoding="utf-8",
+    )
+    nginx = [nginx_program(), "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")]
+    tested = subprocess.run([*nginx, "-t"], capture_output=True, text=True, timeout=60, check=False)
+    assert tested.returncode == 0, tested.stderr
+    subprocess.run(nginx, check=True, capture_output=True, timeout=60)
+    try:
+        context = ssl.create_default_context(cafile=tmp_path / "fullchain.pem")
+        context.check_hostname = False  # the certificate is made out to localhost, asked by address
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"https://127.0.0.1:{ports[1]}/staff/", context=context, timeout=10)
+        error = answer.value
+        assert error.code == 502
+        assert error.headers["Server"] == "nginx" and error.headers["Cache-Control"] == "no-store"
+        assert "ただいまご利用いただけません" in error.read().decode("utf-8")
+        with urllib.request.urlopen(f"https://127.0.0.1:{ports[1]}/wardservice-maintenance/maintenance.css",
+                                    context=context, timeout=10) as css:
+            assert css.headers["Content-Type"] == "text/css"
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            urllib.request.build_opener(NoRedirect).open(f"http://127.0.0.1:{ports[0]}/reports/", timeout=10)
+        assert redirect.value.code == 301 and redirect.value.headers["Server"] == "nginx"
+    finally:
+        subprocess.run([*nginx, "-s", "stop"], capture_output=True, timeout=60, check=False)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 # --- deploy/wardservice-manage ------------------------------------------------------------------
 
 
@@ -288,3 +410,23 @@ def test_the_manage_helper_is_an_executable_shell_script_using_the_units_paths()
     text = script.read_text(encoding="utf-8")
     assert f"APP_DIR=${{WARDSERVICE_APP_DIR:-{APP_DIR}}}" in text
     assert f"ENV_FILE=${{WARDSERVICE_ENV_FILE:-{ENV_FILE}}}" in text
+
+
+def test_the_manage_helper_gives_commands_a_folder_they_may_write():
+    """Run as the service user, a command may write BACKUP_DIR and the state directory, where
+    EXPORT_DIR is; systemd makes that directory, owned by the user, for each run."""
+    text = (DEPLOY / "wardservice-manage").read_text(encoding="utf-8")
+    assert "--property=StateDirectory=wardservice" in text
+    example = (DEPLOY / "env.example").read_text(encoding="utf-8")
+    assert re.search(r"^EXPORT_DIR=/var/lib/wardservice/\S+$", example, re.MULTILINE)
+
+
+def test_the_off_site_encryption_script_is_an_executable_shell_script():
+    script = DEPLOY / "wardservice-backup-encrypt"
+    assert os.access(script, os.X_OK)
+    subprocess.run(["sh", "-n", script], check=True, timeout=30)
+    # It verifies before it encrypts, and the backup unit's sandbox lets it write BACKUP_DIR.
+    text = script.read_text(encoding="utf-8")
+    assert text.index("backup --verify") < text.index("age --encrypt")
+    backup_unit = {key: value for _s, key, value in unit_entries(DEPLOY / "systemd" / "wardservice-backup.service")}
+    assert "/srv/wardservice/backups" in backup_unit["ReadWritePaths"].split()

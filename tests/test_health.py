@@ -18,6 +18,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from reports.models import Publication, PublicationKind, PublicationStatus
+from tests.factories import FiscalYearFactory
 from wardservice.models import MailKind, MailStatus, OutgoingMail, WorkerHeartbeat
 from wardservice.tasks import deliver_mail
 
@@ -43,7 +45,7 @@ def test_healthy_without_a_login_and_without_a_session(settings, tmp_path):
     status, answer = healthz(client)
     assert status == 200 and answer["status"] == "ok"
     assert {name: check["status"] for name, check in answer["checks"].items()} == {
-        "database": "ok", "queue": "ok", "worker": "ok", "mail": "ok", "storage": "ok",
+        "database": "ok", "queue": "ok", "worker": "ok", "publishing": "ok", "mail": "ok", "storage": "ok",
     }
     assert not client.cookies  # nothing stored for a monitor's visit
     assert list(tmp_path.rglob("*.*")) == []  # the storage probe leaves nothing behind
@@ -100,6 +102,38 @@ def test_storage_that_cannot_be_written_is_a_503_naming_the_setting_not_the_path
 
 
 @pytest.mark.django_db
+def test_a_publication_stuck_in_rendering_is_a_503_after_the_publishing_pages_threshold(settings, tmp_path):
+    """The same 2 minutes after which the publishing page shows 「作成が止まっています」 and 再試行."""
+    settings.MEDIA_ROOT, settings.PDF_PARTS_DIR = tmp_path / "media", tmp_path / "parts"
+    publication = Publication.objects.create(
+        fiscal_year=FiscalYearFactory(), kind=PublicationKind.RESULT, version=1,
+        status=PublicationStatus.RENDERING, attempt=1, progress=40,
+    )
+
+    def unmoved_for(delta):
+        Publication.objects.filter(pk=publication.pk).update(updated_at=timezone.now() - delta)
+        return healthz()
+
+    status, answer = unmoved_for(Publication.STALLED_AFTER - timedelta(seconds=20))
+    assert status == 200 and answer["checks"]["publishing"]["status"] == "ok"
+    assert answer["checks"]["publishing"]["stalled"] == 0
+    assert answer["checks"]["publishing"]["oldest_unmoved_seconds"] >= 100
+
+    status, answer = unmoved_for(timedelta(minutes=7))
+    assert status == 503 and answer["status"] == "fail"
+    assert answer["checks"]["publishing"] == {
+        "status": "fail", "reason": "作成中のまま7分進んでいない公表が1件あります (上限 2分)",
+        "stalled": 1, "oldest_unmoved_seconds": answer["checks"]["publishing"]["oldest_unmoved_seconds"],
+    }
+    assert 7 * 60 <= answer["checks"]["publishing"]["oldest_unmoved_seconds"] < 8 * 60
+
+    # Published (or failed, or back to 公表待ち through 再試行): nothing is stuck any more.
+    Publication.objects.filter(pk=publication.pk).update(status=PublicationStatus.FAILED)
+    status, answer = healthz()
+    assert status == 200 and answer["checks"]["publishing"] == {"status": "ok", "stalled": 0, "oldest_unmoved_seconds": 0}
+
+
+@pytest.mark.django_db
 def test_undelivered_mail_is_a_warning_not_a_failure(settings, tmp_path):
     settings.MEDIA_ROOT, settings.PDF_PARTS_DIR = tmp_path / "media", tmp_path / "parts"
     OutgoingMail.objects.create(
@@ -146,7 +180,7 @@ def test_the_database_away_is_a_503_from_a_fresh_process(tmp_path, database):
     answer = json.loads(body)
     assert status == "503"
     assert answer["checks"]["database"] == {"status": "fail", "reason": "データベースに接続できません"}
-    assert {answer["checks"][name]["status"] for name in ("queue", "worker", "mail")} == {"skipped"}
+    assert {answer["checks"][name]["status"] for name in ("queue", "worker", "publishing", "mail")} == {"skipped"}
     assert answer["checks"]["storage"]["status"] == "ok"
     assert "Traceback" not in body and "OperationalError" not in body
     assert "Health check: database unavailable" in done.stderr  # the detail goes to the log

@@ -20,7 +20,7 @@ URLS = 8
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (Debian package wrk)")
 def test_the_load_test_runs_clean_and_reports_percentiles():
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--duration", "2", "--connections", "4", "--threads", "2"],
+        [sys.executable, str(SCRIPT), "--duration", "1", "--connections", "4", "--threads", "2"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
 

@@ -128,7 +128,7 @@ def test_submit_stands_when_the_relay_is_down_and_approvers_see_what_was_not_sen
 
     page = client_for(people.approver).get(undelivered_url()).content.decode()
     assert "送信できなかった通知" in page and "再試行待ち" in page and "ConnectionRefusedError" in page
-    assert people.approver2.email in page and f"{KIKAKU} の目標設定が提出されました" in page
+    assert people.approver2.email in page and f"{KIKAKU}の目標設定が提出されました" in page
     dashboard = client_for(people.approver).get(
         reverse("goals:dashboard", kwargs={"office": "nakahara", "year": sheet.fiscal_year.year})
     ).content.decode()
@@ -232,8 +232,8 @@ def submit_and_approve(editor, sheet, people):
     assert sheet.plan_status == SheetStatus.APPROVED
     subjects = {message.subject for message in mail.outbox}
     assert subjects == {
-        f"[令和3年度] {KIKAKU} (分室) の目標設定が提出されました",
-        f"[令和3年度] {KIKAKU} (分室) の目標設定が承認されました",
+        f"[令和3年度] {KIKAKU} (分室)の目標設定が提出されました",
+        f"[令和3年度] {KIKAKU} (分室)の目標設定が承認されました",
     }
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
-from wardservice.env import env_bool, env_int, env_list
+from wardservice.env import env_bool, env_int, env_list, env_words
 
 # Settings and their environment variables; no database engine involved.
 pytestmark = pytest.mark.anydb
@@ -59,6 +59,40 @@ def test_int_and_list_readers(monkeypatch):
         env_int("N", 1)
     monkeypatch.setenv("HOSTS", "a.example.jp, b.example.jp,")
     assert env_list("HOSTS") == ["a.example.jp", "b.example.jp"]
+
+
+def test_secret_key_fallbacks_are_read_comma_or_space_separated(monkeypatch):
+    monkeypatch.setenv("OLD_KEYS", " first-key,second-key  third-key ,\tfourth-key,")
+    assert env_words("OLD_KEYS") == ["first-key", "second-key", "third-key", "fourth-key"]
+    monkeypatch.delenv("OLD_KEYS")
+    assert env_words("OLD_KEYS") == []
+    production = runpy.run_path(str(ROOT / "wardservice" / "settings.py"))
+    assert production["SECRET_KEY_FALLBACKS"] == []
+
+
+@pytest.mark.django_db
+def test_a_login_made_with_the_previous_key_lasts_while_it_is_a_fallback(settings):
+    """With the old key in SECRET_KEY_FALLBACKS, a login made before the new SECRET_KEY holds,
+    and its next request moves it to the new key; a login not used while the old key was a
+    fallback ends when the old key is removed (docs/operations.md, 鍵とパスワードの交換)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    def logged_in(client):
+        return client.get("/staff/").wsgi_request.user.is_authenticated
+
+    old, new = get_random_secret_key(), get_random_secret_key()
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = old, []
+    active, away = Client(), Client()
+    for client, name in ((active, "active"), (away, "away")):
+        client.force_login(get_user_model().objects.create_user(name))
+        assert logged_in(client)
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = new, [old]
+    assert logged_in(active)
+    settings.SECRET_KEY_FALLBACKS = []
+    assert logged_in(active)
+    assert not logged_in(away)
 
 
 def test_language_and_time_zone(settings):
@@ -186,7 +220,8 @@ def test_behind_nginx_plain_http_is_redirected_and_https_gets_hsts(client, produ
 
     response = client.get("/accounts/login/", HTTP_HOST=host, HTTP_X_FORWARDED_PROTO="https")
     assert response.status_code == 200
-    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    # deploy/env.example starts HSTS at 5 minutes (raised to a year once HTTPS is known to work).
+    assert response["Strict-Transport-Security"] == "max-age=300; includeSubDomains; preload"
     csrf = response.cookies["csrftoken"]
     assert csrf["secure"] and csrf["httponly"] and csrf["samesite"] == "Lax"
 

@@ -27,6 +27,8 @@ PUBLIC = {
     "logout",
     # The health check for monitoring: statuses only (wardservice.health), no data.
     "healthz",
+    # /favicon.ico, which browsers ask for by name: a redirect to the static icon.
+    "favicon",
 }
 # Staff password change needs login like everything else.
 SAMPLE_KWARGS = {
@@ -40,6 +42,7 @@ SAMPLE_KWARGS = {
     "version": "1",
     "kind": "plan",
     "pk": "1",
+    "filename": "example.xlsx",
 }
 
 

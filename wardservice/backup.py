@@ -11,7 +11,8 @@ create_backup() writes it to a temporary name and renames it only once complete,
 is killed never leaves a half archive under the final name. restore_backup() unpacks it into a
 temporary folder, checks every member path and every checksum, the database engine and the
 migrations before it changes anything, then restores the database and the files and compares the
-row counts with the manifest.
+row counts with the manifest. verify_backup() makes the same checks of the archive, and reads the
+database dump, without restoring anything and without the installation's database.
 
 Errors are BackupError, whose message is Japanese with an English line, and can be shown as is.
 """
@@ -43,6 +44,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from wardservice.env import env_str
+from wardservice.outputs import cannot_write
 
 __all__ = [
     "ARCHIVE_PREFIX",
@@ -54,6 +56,8 @@ __all__ = [
     "find_pg_binary",
     "prune_backups",
     "restore_backup",
+    "verify_backup",
+    "VerifyResult",
 ]
 
 FORMAT_NAME = "wardservice-backup"
@@ -79,6 +83,9 @@ CHUNK = 1024 * 1024
 # more is a crafted or damaged archive.
 MAX_MEMBER_BYTES = 1024**4
 NOTHING_CHANGED = "何も変更していません。/ Nothing was changed."
+# How a refusal of the archive ends: when restoring, and when only checking it (backup --verify).
+RESTORE_STOPPED = f"復元を中止しました。{NOTHING_CHANGED}"
+VERIFY_FAILED = "このファイルからは復元できません。/ This archive cannot be restored."
 
 Progress = Callable[[str], None]
 
@@ -92,6 +99,13 @@ class BackupResult:
     path: Path
     size: int
     manifest: dict
+
+
+@dataclass
+class VerifyResult:
+    manifest: dict
+    members: int
+    database: str  # what was found readable, e.g. "pg_restore --list で 57 表のデータを確認"
 
 
 @dataclass
@@ -169,13 +183,18 @@ def create_backup(*, output=None, progress: Progress = _quiet) -> BackupResult:
     The archive is written under a temporary name in the same folder and renamed when complete.
     """
     now = timezone.now()
-    target = _target_path(output, now)
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     connection = connections["default"]
     vendor = connection.vendor
     if vendor not in DATABASE_MEMBERS:
         raise BackupError(f"{connection.vendor} のデータベースには対応していません。/ Unsupported database.")
-    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX, dir=target.parent)
+    target = Path(output or backup_directory())
+    try:
+        target = _target_path(output, now)  # looks at the folder, which may be closed to this user
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX, dir=target.parent)
+    except OSError as error:
+        # Say where backups may go (the service user writes BACKUP_DIR), not a traceback.
+        raise BackupError(cannot_write(target, error, folder=backup_directory(), setting="BACKUP_DIR")) from error
     os.close(fd)
     partial = Path(partial)
     try:
@@ -457,6 +476,80 @@ def _stale_partial(path: Path, now: datetime) -> bool:
     return age > STALE_PARTIAL_AGE.total_seconds()
 
 
+# --- Verify ------------------------------------------------------------------------------------
+
+
+def verify_backup(archive, *, progress: Progress = _quiet) -> VerifyResult:
+    """Check that an archive could be restored, without restoring it and without the database
+    of this installation: every member's path, size and SHA-256 against the manifest, the gzip
+    trailer, and the database dump readable (SQLite: its integrity check and the manifest's row
+    counts; PostgreSQL: `pg_restore --list`, the table of contents, holds every table's data).
+    For an off-site copy, or before a backup is relied on. Unpacks into a temporary folder only.
+    """
+    archive = Path(archive)
+    if not archive.is_file():
+        raise BackupError(f"バックアップファイル {archive} がありません。/ No such file: {archive}")
+    with tempfile.TemporaryDirectory(prefix="wardservice-verify-") as staging:
+        staging = Path(staging)
+        progress(f"{archive.name} を検査しています…")
+        manifest = _unpack_verified(archive, staging, VERIFY_FAILED)
+        progress(f"  {manifest['created_at']} 作成、{len(manifest['members'])} ファイル、チェックサム一致")
+        database = manifest["database"]
+        dump = staging / database["member"]
+        if database.get("vendor") == "sqlite":
+            found = _verify_sqlite_dump(dump, manifest)
+        elif database.get("vendor") == "postgresql":
+            found = _verify_postgresql_dump(dump, manifest)
+        else:
+            raise BackupError(
+                f"データベースの種類 ({database.get('vendor')}) が不明です。{VERIFY_FAILED}\nUnknown database kind."
+            )
+        progress(f"  データベース: {found}")
+        return VerifyResult(manifest=manifest, members=len(manifest["members"]), database=found)
+
+
+def _unreadable_dump(detail):
+    return BackupError(
+        f"バックアップ内のデータベースを読み取れません ({detail})。{VERIFY_FAILED}\n"
+        "The archived database cannot be read."
+    )
+
+
+def _verify_sqlite_dump(dump: Path, manifest) -> str:
+    try:
+        with closing(sqlite3.connect(f"{dump.as_uri()}?mode=ro", uri=True)) as copy:
+            integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            if integrity != "ok":
+                raise _unreadable_dump(integrity)
+            tables = _sqlite_tables(copy)
+            differ = []
+            for label, entry in manifest["models"].items():
+                rows = None
+                if entry["table"] in tables:
+                    rows = copy.execute(f"SELECT COUNT(*) FROM {_quote(entry['table'])}").fetchone()[0]
+                if rows != entry["rows"]:
+                    differ.append(f"{label}: {entry['rows']} → {rows}")
+    except sqlite3.DatabaseError as error:
+        raise _unreadable_dump(error) from error
+    if differ:
+        raise _unreadable_dump("行数がマニフェストと違います: " + "、".join(differ))
+    return f"SQLite の整合性検査に合格、{len(manifest['models'])} 表の行数がマニフェストと一致 ({_total_rows(manifest)} 行)"
+
+
+def _verify_postgresql_dump(dump: Path, manifest) -> str:
+    listed = subprocess.run(
+        [find_pg_binary("pg_restore"), "--list", str(dump)], capture_output=True, text=True, check=False
+    )
+    if listed.returncode != 0:
+        raise _unreadable_dump(f"pg_restore --list: {listed.stderr.strip()}")
+    # "123; 0 16385 TABLE DATA public goals_goal wardservice": a table whose rows the dump holds.
+    with_data = set(re.findall(r"^\d+; \d+ \d+ TABLE DATA \S+ (\S+) ", listed.stdout, re.MULTILINE))
+    missing = sorted(entry["table"] for entry in manifest["models"].values() if entry["table"] not in with_data)
+    if missing:
+        raise _unreadable_dump("データのない表: " + "、".join(missing))
+    return f"pg_restore --list で {len(with_data)} 表のデータを確認"
+
+
 # --- Restore -----------------------------------------------------------------------------------
 
 
@@ -496,15 +589,16 @@ def restore_backup(archive, *, force=False, progress: Progress = _quiet) -> Rest
         )
 
 
-def _unpack_verified(archive: Path, staging: Path) -> dict:
+def _unpack_verified(archive: Path, staging: Path, stop: str = RESTORE_STOPPED) -> dict:
     """Unpack into staging after checking every member's path, type and size; then compare every
-    member with the manifest's checksums. Refuses a corrupt, truncated or tampered archive."""
+    member with the manifest's checksums. Refuses a corrupt, truncated or tampered archive, the
+    message ending with `stop`."""
     try:
         with gzip.open(archive, "rb") as compressed:
             with tarfile.open(fileobj=compressed, mode="r:") as tar:
                 members = tar.getmembers()
-                _check_members(members)
-                _check_space(members, staging)
+                _check_members(members, stop)
+                _check_space(members, staging, stop)
                 for member in members:
                     _extract(tar, member, staging)
             # Read to the end: the gzip trailer (CRC, length) is checked only there.
@@ -512,20 +606,20 @@ def _unpack_verified(archive: Path, staging: Path) -> dict:
                 pass
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise BackupError(
-            "バックアップファイルが壊れているか、途中までしかありません。復元を中止しました。"
-            f"{NOTHING_CHANGED}\nThe archive is corrupt or truncated ({error})."
+            f"バックアップファイルが壊れているか、途中までしかありません。{stop}\n"
+            f"The archive is corrupt or truncated ({error})."
         ) from error
     except OSError as error:
         raise BackupError(
             f"一時フォルダ ({staging.parent}) に展開できませんでした ({error.strerror or error})。"
-            f"復元を中止しました。{NOTHING_CHANGED}\nCould not unpack into the temporary folder ({error})."
+            f"{stop}\nCould not unpack into the temporary folder ({error})."
         ) from error
-    manifest = _read_manifest(staging)
-    _check_checksums(manifest, staging, {m.name for m in members if m.isfile()} - {MANIFEST})
+    manifest = _read_manifest(staging, stop)
+    _check_checksums(manifest, staging, {m.name for m in members if m.isfile()} - {MANIFEST}, stop)
     return manifest
 
 
-def _check_members(members):
+def _check_members(members, stop):
     """Only plain files and folders, at safe relative paths, in the archive's own folders, with
     sizes that make sense, and no name used both as a file and as a folder.
 
@@ -535,27 +629,27 @@ def _check_members(members):
     for member in members:
         name = member.name
         if not _safe_member_name(name):
-            raise _unsafe(name, "不正なパス / unsafe path")
+            raise _unsafe(name, "不正なパス / unsafe path", stop)
         if not (member.isfile() or member.isdir()):
-            raise _unsafe(name, "ファイル・フォルダ以外 (リンク・デバイス) / a link or device")
+            raise _unsafe(name, "ファイル・フォルダ以外 (リンク・デバイス) / a link or device", stop)
         if member.isfile() and not 0 <= member.size <= MAX_MEMBER_BYTES:
-            raise _unsafe(name, "大きさが不正 / impossible size")
+            raise _unsafe(name, "大きさが不正 / impossible size", stop)
         if member.isfile() and name in files:
-            raise _unsafe(name, "同じ名前が2回 / duplicate member")
+            raise _unsafe(name, "同じ名前が2回 / duplicate member", stop)
         (files if member.isfile() else folders).add(name)
         folders.update(str(parent) for parent in PurePosixPath(name).parents if str(parent) != ".")
     if clash := sorted(files & folders):
-        raise _unsafe(clash[0], "ファイルとフォルダに同じ名前 / a file where a folder is")
+        raise _unsafe(clash[0], "ファイルとフォルダに同じ名前 / a file where a folder is", stop)
 
 
-def _check_space(members, staging: Path):
+def _check_space(members, staging: Path, stop):
     """Refuse before unpacking when the files would not fit in the temporary folder."""
     needed = sum(member.size for member in members if member.isfile())
     free = shutil.disk_usage(staging).free
     if needed > free:
         raise BackupError(
             f"一時フォルダ ({staging.parent}) の空きが足りません (必要 {_size(needed)}、空き {_size(free)})。"
-            f"空きを増やすか、環境変数 TMPDIR で別の場所を指定してください。{NOTHING_CHANGED}\n"
+            f"空きを増やすか、環境変数 TMPDIR で別の場所を指定してください。{stop}\n"
             "Not enough free space in the temporary folder to unpack the archive."
         )
 
@@ -590,36 +684,36 @@ def _safe_member_name(name: str) -> bool:
     return parts[0] in (DATABASE_DIR, MEDIA_DIR)
 
 
-def _unsafe(name, what):
+def _unsafe(name, what, stop):
     return BackupError(
-        f"バックアップファイルに安全でない項目があります ({what}: {name!r})。復元を中止しました。"
-        f"{NOTHING_CHANGED}\nThe archive holds an unsafe member ({name!r}); nothing was restored."
+        f"バックアップファイルに安全でない項目があります ({what}: {name!r})。{stop}\n"
+        f"The archive holds an unsafe member ({name!r})."
     )
 
 
-def _read_manifest(staging: Path) -> dict:
+def _read_manifest(staging: Path, stop) -> dict:
     path = staging / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise BackupError(
-            f"バックアップファイルに manifest.json がないか、読めません。{NOTHING_CHANGED}\n"
+            f"バックアップファイルに manifest.json がないか、読めません。{stop}\n"
             f"The archive has no readable manifest.json ({error})."
         ) from error
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise BackupError(
-            f"wardservice のバックアップファイルではありません。{NOTHING_CHANGED}\n"
+            f"wardservice のバックアップファイルではありません。{stop}\n"
             "This is not a wardservice backup."
         )
     if manifest.get("format_version") != FORMAT_VERSION:
         raise BackupError(
             f"このバックアップの形式 (版 {manifest.get('format_version')}) には対応していません。"
-            f"{NOTHING_CHANGED}\nUnsupported backup format version."
+            f"{stop}\nUnsupported backup format version."
         )
     return manifest
 
 
-def _check_checksums(manifest, staging: Path, present: set[str]):
+def _check_checksums(manifest, staging: Path, present: set[str], stop):
     listed = manifest.get("members") or {}
     database = manifest.get("database", {}).get("member")
     problems = []
@@ -633,8 +727,7 @@ def _check_checksums(manifest, staging: Path, present: set[str]):
             problems.append(f"{name}: チェックサム不一致 / checksum mismatch")
     if problems:
         raise BackupError(
-            "バックアップファイルの内容がマニフェストと一致しません (壊れているか改変されています)。"
-            f"復元を中止しました。{NOTHING_CHANGED}\n"
+            f"バックアップファイルの内容がマニフェストと一致しません (壊れているか改変されています)。{stop}\n"
             "The archive does not match its manifest (corrupt or tampered):\n  " + "\n  ".join(problems)
         )
 

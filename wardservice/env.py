@@ -5,6 +5,7 @@ instead of silently falling back to a default.
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -43,3 +44,12 @@ def env_list(name, default=()):
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_words(name, default=()):
+    """A list separated by commas, spaces or both: for values, such as secret keys, that hold
+    neither, and may be written one after another on a long line."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default)
+    return [item for item in re.split(r"[\s,]+", raw) if item]

@@ -3,9 +3,11 @@
 Each check answers a status and, when it fails, a short reason (Japanese); nothing else, so the
 answer can be public. The installation is healthy when the database answers, the task queue has
 no task waiting longer than HEALTH_QUEUE_MAX_AGE_MINUTES, a worker ran the heartbeat task
-(queued by `manage.py recover` every 5 minutes) within HEALTH_WORKER_MAX_AGE_MINUTES, and
-MEDIA_ROOT and PDF_PARTS_DIR can be written. Mail that could not be delivered is reported as a
-warning: the application still works, but someone was not told.
+(queued by `manage.py recover` every 5 minutes) within HEALTH_WORKER_MAX_AGE_MINUTES, no
+publication has stayed 作成中 without moving for longer than the publishing page waits before it
+calls it stopped (Publication.STALLED_AFTER), and MEDIA_ROOT and PDF_PARTS_DIR can be written.
+Mail that could not be delivered is reported as a warning: the application still works, but
+someone was not told.
 """
 
 import logging
@@ -21,6 +23,7 @@ from django_tasks import DEFAULT_TASK_QUEUE_NAME, task_backends
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from reports.models import Publication, PublicationStatus
 from wardservice.models import MailStatus, OutgoingMail, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -50,9 +53,10 @@ def health() -> dict:
     if checks["database"]["status"] == OK:
         checks["queue"] = _queue(now)
         checks["worker"] = _worker(now)
+        checks["publishing"] = _publishing(now)
         checks["mail"] = _mail(now)
     else:
-        checks.update(dict.fromkeys(("queue", "worker", "mail"), {"status": SKIPPED}))
+        checks.update(dict.fromkeys(("queue", "worker", "publishing", "mail"), {"status": SKIPPED}))
     checks["storage"] = _storage()
     status = FAIL if any(check["status"] == FAIL for check in checks.values()) else OK
     if status == FAIL:
@@ -108,6 +112,22 @@ def _worker(now):
     if age > limit * 60:
         return _fail(f"ワーカー (db_worker) の応答が{age // 60}分ありません (上限 {limit}分)", heartbeat_age_seconds=age)
     return {"status": OK, "heartbeat_age_seconds": age}
+
+
+def _publishing(now):
+    """Publications 作成中 whose progress has not moved for Publication.STALLED_AFTER: the
+    publishing page shows them as stopped and offers 再試行; a monitor hears of it too."""
+    rendering = Publication.objects.filter(status=PublicationStatus.RENDERING)
+    oldest = rendering.aggregate(oldest=Min("updated_at"))["oldest"]
+    still = max(int((now - oldest).total_seconds()), 0) if oldest else 0
+    limit = Publication.stalled_after_minutes()
+    if oldest is not None and now - oldest > Publication.STALLED_AFTER:
+        stalled = rendering.filter(updated_at__lt=now - Publication.STALLED_AFTER).count()
+        return _fail(
+            f"作成中のまま{still // 60}分進んでいない公表が{stalled}件あります (上限 {limit}分)",
+            stalled=stalled, oldest_unmoved_seconds=still,
+        )
+    return {"status": OK, "stalled": 0, "oldest_unmoved_seconds": still}
 
 
 def _mail(now):

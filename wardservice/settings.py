@@ -7,7 +7,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from wardservice.env import env_bool, env_int, env_list, env_str
+from wardservice.env import env_bool, env_int, env_list, env_str, env_words
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,6 +18,9 @@ _DEV_SECRET = "insecure-development-only-secret-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY") or (_DEV_SECRET if (DEBUG or TESTING) else None)
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+# Earlier keys, still accepted for what was signed with them (sessions, ...) while a new
+# SECRET_KEY is rolled out; comma- or space-separated. docs/operations.md: 鍵の交換.
+SECRET_KEY_FALLBACKS = env_words("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG or TESTING else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -35,12 +38,14 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "django_tasks",
-    "django_tasks_db",
+    # django-tasks-db and django-axes under Japanese names in the admin (wardservice.apps).
+    "wardservice.apps.TasksDatabaseConfig",
     "csp",
-    "axes",
+    "wardservice.apps.AxesConfig",
     "departments",
     "goals",
     "reports",
+    "plain",  # やさしい日本語: the writing aid and the office glossary
     "wardservice",  # the installation itself: backup/restore, the mail outbox, health, housekeeping
 ]
 
@@ -57,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: says why a staff page went to the login page (the login had ended).
+    "wardservice.login_expiry.LoginExpiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the 429 page.
@@ -116,12 +123,21 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# Login with the city's directory (Active Directory / LDAP), off unless LDAP_SERVER_URI is set:
+# django-auth-ldap's AUTH_LDAP_* settings, and the directory's backend after axes' and the local
+# accounts' (wardservice/ldap_login.py; docs/deployment.md). Plain ldap:// is refused in production.
+from wardservice.ldap_login import ldap_settings  # noqa: E402
+
+globals().update(ldap_settings(AUTHENTICATION_BACKENDS, production=not (DEBUG or TESTING)))
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "goals:home"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語")]
+# Japanese for what the admin shows of libraries that ship none (locale/ja: django-axes, django-tasks-db).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
@@ -228,6 +244,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # The forms send the token from their hidden field, and no script reads the cookie.
 CSRF_COOKIE_HTTPONLY = True
+# A form refused as stale (open too long, or the login changed in another tab): a Japanese page
+# that shows what the form held, to copy into it again (wardservice.errors).
+CSRF_FAILURE_VIEW = "wardservice.errors.csrf_failure"
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"  # links in e-mails still arrive logged in
 
 # Behind nginx (BEHIND_PROXY=1) the proxy's headers are trusted: X-Forwarded-Proto says whether

@@ -1,1 +1,1 @@
-"""The office's own directory for 総務課: its departments, 区分 and staff, managed without the admin."""
+"""The office's own pages for 総務課: its departments, 区分 and staff, managed without the admin."""

@@ -24,9 +24,12 @@ from goals.services.workflow import (
     sheet_return,
     sheet_submit,
     sheet_write_imported,
+    sheet_write_imported_results,
 )
 from goals.services.years import (
+    fiscal_year_open_first,
     fiscal_year_open_next,
+    fiscal_year_set_max_goals,
     fiscal_year_set_phase,
     new_departments_active,
 )
@@ -44,7 +47,9 @@ __all__ = [
     "category_get_or_create",
     "fiscal_year_add_policy",
     "fiscal_year_get_or_create",
+    "fiscal_year_open_first",
     "fiscal_year_open_next",
+    "fiscal_year_set_max_goals",
     "fiscal_year_set_phase",
     "goal_set_categories",
     "new_departments_active",
@@ -56,6 +61,7 @@ __all__ = [
     "sheet_submit",
     "sheet_write_approved",
     "sheet_write_imported",
+    "sheet_write_imported_results",
     "sheets_get_or_create",
     "sheets_write_imported",
 ]

@@ -93,12 +93,16 @@ def goal_set_categories(goal, categories) -> bool:
     return True
 
 
-def fiscal_year_get_or_create(*, office, year, principles=(), max_goals=3):
-    """The office's fiscal year, created with its policy when new. Returns (fiscal_year, created)."""
+def fiscal_year_get_or_create(*, office, year, principles=(), max_goals=None):
+    """The office's fiscal year, created with its policy when new. Returns (fiscal_year, created).
+
+    A new year takes goals up to `max_goals`, or the usual number (the field's default)."""
     fiscal_year = FiscalYear.objects.filter(office=office, year=year).first()
     if fiscal_year is not None:
         return fiscal_year, False
-    fiscal_year = FiscalYear(office=office, year=year, max_goals=max_goals)
+    fiscal_year = FiscalYear(office=office, year=year)
+    if max_goals is not None:
+        fiscal_year.max_goals = max_goals
     fiscal_year.full_clean()
     fiscal_year.save()
     PolicyPrinciple.objects.bulk_create(
@@ -168,7 +172,7 @@ def _goal_create(*, sheet, office, data: GoalData, with_result: bool):
 
 def not_empty_refusal(sheet) -> str:
     """An import writes only into an empty sheet (the one-sheet and the bulk path alike)."""
-    return f"{sheet.department} の目標シートには既に内容があるため、取り込めません。"
+    return f"{sheet.department}の目標シートには既に内容があるため、取り込めません。"
 
 
 def unknown_rating_refusal(label) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from departments.permissions import is_proxy
 from goals import rules
 from goals.models import EventAction, EventChannel, Goal, GoalSheet, Phase, Result, ReviewEvent, SheetStatus
 from goals.selectors import content_entry, result_entry, sheet_content
@@ -60,7 +61,8 @@ def _bump(sheet, *fields):
 
 
 def record_save(sheet, phase, *, by, channel, comment=""):
-    """The timeline's 保存: who changed the phase's content, through which channel, and what it is now."""
+    """The timeline's 保存: who changed the phase's content, through which channel, whether for
+    the department (代理入力, from their memberships now), and what the content is now."""
     return ReviewEvent.objects.create(
         sheet=sheet,
         phase=phase,
@@ -68,6 +70,7 @@ def record_save(sheet, phase, *, by, channel, comment=""):
         actor=by,
         channel=channel,
         comment=comment,
+        on_behalf=is_proxy(by, sheet.department),
         sheet_version=sheet.version,
         snapshot=sheet_content(sheet),
     )
@@ -130,6 +133,14 @@ def sheet_save_results(
     """
     sheet = lock_sheet(sheet.pk, expected_version)
     refuse(rules.edit_results_refusal(sheet))
+    write_results(sheet, results)
+    record_save(sheet, Phase.RESULT, by=by, channel=channel)
+    return sheet
+
+
+def write_results(sheet, results: list[ResultInput]):
+    """The results written into the locked sheet's goals, its 実績 a draft (or still 差戻し), its
+    version moved on. The caller has asked the rule book and records the save."""
     fiscal_year = sheet.fiscal_year
     goals = {goal.number: goal for goal in sheet.goals.select_related("result")}
     for data in results:
@@ -141,8 +152,6 @@ def sheet_save_results(
     if sheet.result_status == SheetStatus.NOT_STARTED:
         sheet.result_status = SheetStatus.DRAFT
     _bump(sheet, "result_status")
-    record_save(sheet, Phase.RESULT, by=by, channel=channel)
-    return sheet
 
 
 def _result_upsert(goal, data: ResultInput):

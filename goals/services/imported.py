@@ -20,11 +20,13 @@ from django.db.models import F, Value
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from departments.permissions import editor_department_ids
 from goals import notifications, rules
 from goals.models import (
     Category,
     EventAction,
     EventChannel,
+    FiscalYear,
     Goal,
     GoalCategory,
     GoalSheet,
@@ -95,6 +97,7 @@ def sheets_write_imported(*, fiscal_year, imports, by=None, comment="", progress
     was refused. `progress(done, total)` is called after each batch of sheets.
     """
     imports = list(imports)
+    _check_goal_numbers(fiscal_year, imports)
     categories = _categories(fiscal_year, imports)
     ratings = {level.label: level for level in fiscal_year.rating_levels.all()}
     done = 0
@@ -103,6 +106,19 @@ def sheets_write_imported(*, fiscal_year, imports, by=None, comment="", progress
         done += len(batch)
         if progress is not None:
             progress(done, len(imports))
+
+
+def _check_goal_numbers(fiscal_year, imports):
+    """Every goal within the year's 目標数の上限 as it is now: the year's row is locked, so the
+    limit cannot be lowered under the import between the file's check and this write."""
+    limit = FiscalYear.objects.select_for_update().values_list("max_goals", flat=True).get(pk=fiscal_year.pk)
+    for item in imports:
+        over = [goal.number for goal in item.data.goals if goal.number > limit]
+        if over:
+            raise SheetImportError(
+                item.sheet,
+                f"目標{over[0]}は、{fiscal_year.full_label}の目標数の上限 ({limit}件) を超えています。",
+            )
 
 
 def _categories(fiscal_year, imports) -> dict:
@@ -147,6 +163,8 @@ class _Batch:
         self.categories = categories
         self.ratings = ratings
         self.by = by
+        # 代理入力: the importer's 保存 and 提出 for departments they are not an editor of.
+        self.own_departments = editor_department_ids(by)
         locked = self._locked_empty_sheets([item.sheet.pk for item in imports])
         # In the file's order, as the one-sheet path would have written them.
         self.items = [(locked[item.sheet.pk], item) for item in imports]
@@ -288,6 +306,11 @@ class _Batch:
             actor=self.by,
             channel=EventChannel.IMPORT,
             comment=comment,
+            on_behalf=(
+                self.by is not None
+                and action in (EventAction.SAVE, EventAction.SUBMIT)
+                and sheet.department_id not in self.own_departments
+            ),
             sheet_version=sheet.version,
             # As an expression: a bulk insert on PostgreSQL would otherwise send the snapshots as
             # one array, which psycopg quotes in Python, every quote of the JSON one by one.

@@ -12,11 +12,12 @@ callers without a page (commands, imports) pass None.
 
 from django.db import transaction
 
+from departments.permissions import is_proxy
 from goals import notifications, rules
 from goals.models import EventAction, EventChannel, GoalSheet, Phase, ReviewEvent, SheetStatus
 from goals.selectors import sheet_content
 from goals.services.content import SheetData, sheet_fill_empty, sheet_write_approved
-from goals.services.editing import check_version, lock_sheet, record_save
+from goals.services.editing import ResultInput, check_version, lock_sheet, record_save, write_results
 from goals.services.errors import GoalsError, refuse
 from goals.validators import normalise_text, text_problem
 
@@ -29,8 +30,9 @@ STALE_REVIEW = (
 def _transition(sheet, phase, status, *, action, by, comment="", channel=""):
     field = GoalSheet.status_field(phase)
     setattr(sheet, field, status)
+    _set_correction(sheet, phase, status)
     sheet.version += 1
-    sheet.save(update_fields=[field, "version", "updated_at"])
+    sheet.save(update_fields=[field, "correction", "version", "updated_at"])
     event = ReviewEvent.objects.create(
         sheet=sheet,
         phase=phase,
@@ -38,11 +40,22 @@ def _transition(sheet, phase, status, *, action, by, comment="", channel=""):
         actor=by,
         comment=comment,
         channel=channel,
+        # 代理入力: a 提出 by someone who is not the department's editor (as they are now).
+        on_behalf=action == EventAction.SUBMIT and is_proxy(by, sheet.department),
         sheet_version=sheet.version,
         snapshot=sheet_content(sheet),
     )
     transaction.on_commit(lambda: notifications.sheet_event(event))
     return event
+
+
+def _set_correction(sheet, phase, status):
+    """Sent back while the ward's phase is closed: that phase of this sheet opens for correction
+    (goals.rules.opens_correction). Approved: a correction of the phase is over."""
+    if status == SheetStatus.RETURNED and rules.opens_correction(sheet, phase):
+        sheet.correction = Phase(phase)
+    elif status == SheetStatus.APPROVED and sheet.correction == phase:
+        sheet.correction = ""
 
 
 def _comment(text, label):
@@ -72,7 +85,8 @@ def _reviewed(sheet, expected_version):
 
 @transaction.atomic
 def sheet_approve(*, sheet, phase, by, expected_version=None):
-    """承認: only a submitted sheet, never by its submitter nor by anyone who wrote its content."""
+    """承認: only a submitted sheet, never by its submitter nor by anyone who wrote its content
+    (代理入力 included). It closes a correction of the phase (訂正: _set_correction)."""
     sheet = _reviewed(sheet, expected_version)
     refuse(rules.approve_refusal(sheet, phase, by=by))
     return _transition(sheet, phase, SheetStatus.APPROVED, action=EventAction.APPROVE, by=by)
@@ -91,7 +105,8 @@ def sheet_return(*, sheet, phase, by, comment, expected_version=None):
 
 @transaction.atomic
 def sheet_reopen(*, sheet, phase, by, reason, expected_version=None):
-    """承認取消: an approved sheet is returned for correction, with the reason recorded."""
+    """承認取消: an approved sheet is returned for correction, with the reason recorded. In a phase
+    the ward has closed, that phase of this sheet alone opens for it (訂正: _set_correction)."""
     reason = _comment(reason, "承認を取り消す理由")
     if not reason:
         raise GoalsError(rules.REOPEN_REASON_REQUIRED)
@@ -127,6 +142,30 @@ def sheet_write_imported(*, sheet, data: SheetData, has_results: bool, by=None, 
     _transition(
         sheet,
         Phase.PLAN,
+        SheetStatus.SUBMITTED,
+        action=EventAction.SUBMIT,
+        by=by,
+        comment=IMPORT_SUBMISSION,
+        channel=EventChannel.IMPORT,
+    )
+    return sheet
+
+
+@transaction.atomic
+def sheet_write_imported_results(*, sheet, results: list[ResultInput], by=None, comment=""):
+    """Store a department's results from a table import into a sheet whose goals are approved and
+    whose 実績報告 takes entries and holds nothing yet: saved (channel 取込) and submitted on the
+    department's behalf by the importer, as sheet_write_imported does a plan. Another approver
+    reviews them (goals.rules.approve_refusal: the importer wrote them).
+    """
+    sheet = lock_sheet(sheet.pk)
+    refuse(rules.imported_results_refusal(sheet))
+    write_results(sheet, results)
+    record_save(sheet, Phase.RESULT, by=by, channel=EventChannel.IMPORT, comment=comment)
+    refuse(rules.submit_refusal(sheet, Phase.RESULT))
+    _transition(
+        sheet,
+        Phase.RESULT,
         SheetStatus.SUBMITTED,
         action=EventAction.SUBMIT,
         by=by,

@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from departments.permissions import get_access
-from goals import printed, rules, selectors
+from goals import printed, rules, selectors, writing
 from goals.access import domain_error, get_phase, get_sheet
 from goals.forms import VersionForm, plan_forms, result_forms
-from goals.models import Phase, SheetStatus
+from goals.models import EventAction, Phase, SheetStatus
 from goals.services import (
     GoalsError,
     StaleSheetError,
@@ -24,6 +24,7 @@ from goals.services import (
     sheet_save_results,
     sheet_submit,
 )
+from plain.selectors import office_glossary
 
 
 def _sheet_kwargs(sheet):
@@ -57,6 +58,7 @@ def home(request):
 def _home_office(access, office, fiscal_year, sheets, today):
     """One office's block of the home page."""
     own = [sheet for sheet in sheets if fiscal_year and sheet.fiscal_year_id == fiscal_year.pk]
+    can_review = access.has("sheet.review", office=office)
     return {
         "office": office,
         "fiscal_year": fiscal_year,
@@ -64,6 +66,11 @@ def _home_office(access, office, fiscal_year, sheets, today):
         "sheets": [_home_sheet(access, sheet) for sheet in own],
         "can_view_dashboard": access.has("office.view", office=office),
         "can_manage_years": access.has("year.manage", office=office),
+        "worklist": (
+            selectors.review_worklist(fiscal_year=fiscal_year, today=today, by=access.user)
+            if can_review and fiscal_year
+            else None
+        ),
     }
 
 
@@ -107,8 +114,45 @@ def sheet_detail(request, office, year, code):
         ),
         "SheetStatus": SheetStatus,
         "Phase": Phase,
+        "drafts_saved": _drafts_saved(request),
     }
+    context["approval_help"] = _approval_help(request, sheet, context["actions"], events)
+    context["last_submit"] = next((e for e in reversed(events) if e.action == EventAction.SUBMIT), None)
     return render(request, "staff/sheet_detail.html", context)
+
+
+def _approval_help(request, sheet, actions, events):
+    """{phase: who may approve it} where 承認 waits and is refused to this reviewer (their note)."""
+    return {
+        phase: selectors.approval_help(sheet, phase, by=request.user, events=events)
+        for phase, review in ((Phase.PLAN, actions.review_plan), (Phase.RESULT, actions.review_results))
+        if review.note
+    }
+
+
+# --- What the browser keeps of the typing (static/js/draft-keeper.js) ---------------------------
+
+# The forms' paths whose typing the server has just saved: the next page the person sees tells
+# the browser to drop its copy of what they typed there (and only then: a save that never
+# arrived, after the login expired, leaves the copy to be restored).
+DRAFTS_SAVED = "drafts_saved"
+
+
+def _draft_saved(request):
+    request.session[DRAFTS_SAVED] = [*request.session.get(DRAFTS_SAVED, []), request.path][-10:]
+
+
+def _drafts_saved(request) -> list[str]:
+    return request.session.pop(DRAFTS_SAVED, [])
+
+
+def _draft_was_saved(request) -> bool:
+    """Whether this form's typing was just saved (said once)."""
+    paths = request.session.get(DRAFTS_SAVED, [])
+    if request.path not in paths:
+        return False
+    request.session[DRAFTS_SAVED] = [path for path in paths if path != request.path]
+    return True
 
 
 # --- 目標設定 -----------------------------------------------------------------------------------
@@ -132,18 +176,27 @@ def plan_edit(request, office, year, code):
     def save(version):
         return sheet_save_plan(sheet=sheet, goals=formset.goal_inputs(), expected_version=version, by=request.user)
 
-    saved, problem = _save(version_form, formset, refusal, save)
+    def nothing_to_submit():
+        return rules.nothing_to_submit(Phase.PLAN, goals=len(formset.goal_inputs()))
+
+    saved, problem = _save(request, version_form, formset, refusal, save, nothing_to_submit)
     if saved is None:
         return rerender(**problem)
-    return _after_save(request, saved, Phase.PLAN, "goals:plan_edit")
+    return _after_save(request, saved, Phase.PLAN, "goals:plan_edit", texts=writing.plan_form_texts(formset))
 
 
-def _save(version_form, formset, refusal, save):
-    """The POST of an editing page: (saved sheet, None), or (None, what to show above the typed input)."""
+def _save(request, version_form, formset, refusal, save, nothing_to_submit):
+    """The POST of an editing page: (saved sheet, None), or (None, what to show above the typed input).
+
+    保存して提出 of a form with nothing to submit saves nothing either: an untouched sheet stays
+    未着手 rather than becoming an empty 下書き.
+    """
     if refusal:
         return None, {"error": refusal}
     if not (version_form.is_valid() and formset.is_valid()):
         return None, {}
+    if request.POST.get("action") == "submit" and (empty := nothing_to_submit()):
+        return None, {"error": empty}
     try:
         return save(version_form.cleaned_data["version"]), None
     except StaleSheetError as error:
@@ -154,15 +207,16 @@ def _save(version_form, formset, refusal, save):
 
 def _render_plan(request, sheet, version_form, formset, *, error="", stale=None):
     context = {
-        **_edit_context(sheet, version_form, formset, error=error, stale=stale, with_results=False),
+        **_edit_context(request, sheet, version_form, formset, error=error, stale=stale, with_results=False),
         "preview_department": _plan_preview(sheet, formset),
         "max_goals": sheet.fiscal_year.max_goals,
     }
     return render(request, "staff/plan_edit.html", context)
 
 
-def _edit_context(sheet, version_form, formset, *, error, stale, with_results):
-    """What the plan and results pages share: the sheet, the forms, the errors, the other person's save."""
+def _edit_context(request, sheet, version_form, formset, *, error, stale, with_results):
+    """What the plan and results pages share: the sheet, the forms, the errors, the other person's
+    save, the 差戻し being answered, and whether the browser's copy of the typing was just saved."""
     context = {
         "sheet": sheet,
         "fiscal_year": sheet.fiscal_year,
@@ -171,6 +225,13 @@ def _edit_context(sheet, version_form, formset, *, error, stale, with_results):
         "error": error,
         "error_links": (formset.error_summary() if formset.is_bound else []) + version_form.error_links(),
         "table": printed.TableColumns(with_results=with_results),
+        "returned": _return_notice(sheet, Phase.RESULT if with_results else Phase.PLAN, formset),
+        "draft_saved": not formset.is_bound and _draft_was_saved(request),
+        # やさしい日本語: the texts as typed (or as saved), field by field; live: goals.views.writing
+        "writing_hints": writing.analyse_fields(
+            (writing.result_form_texts if with_results else writing.plan_form_texts)(formset),
+            office_glossary(sheet.fiscal_year.office),
+        ),
     }
     if stale is not None:
         # The person has now seen the other version: their next save is a deliberate one and goes
@@ -185,18 +246,58 @@ def _edit_context(sheet, version_form, formset, *, error, stale, with_results):
     return context
 
 
-def _after_save(request, sheet, phase, edit_view):
+def _return_notice(sheet, phase, formset):
+    """The 差戻し (or 承認取消) the department is answering, with links to the goals its comment
+    names ("目標2の…"), or None when the phase is not returned."""
+    if sheet.status_for(phase) != SheetStatus.RETURNED:
+        return None
+    event = selectors.latest_return_event(sheet, phase)
+    if event is None:
+        return None
+    fieldsets = {}
+    for form in formset:
+        number = form.goal.number if phase == Phase.RESULT else form.initial.get("number")
+        if number is not None and (phase == Phase.RESULT or not form.is_new):
+            fieldsets[number] = f"{form.prefix}-fieldset"
+    goals = [(n, fieldsets[n]) for n in selectors.goal_numbers_named(event.comment) if n in fieldsets]
+    return {"event": event, "goals": goals}
+
+
+def _after_save(request, sheet, phase, edit_view, *, texts=()):
     """After 保存: back to the sheet. After 保存して提出: submit the version just saved."""
+    _draft_saved(request)
     if request.POST.get("action") != "submit":
         messages.success(request, "下書きを保存しました。")
+        _writing_note(request, sheet, phase, texts)
         return _to_sheet(sheet)
     try:
-        sheet_submit(sheet=sheet, phase=phase, by=request.user, expected_version=sheet.version)
+        event = sheet_submit(sheet=sheet, phase=phase, by=request.user, expected_version=sheet.version)
     except GoalsError as error:
         messages.error(request, f"下書きは保存しましたが、提出できませんでした。{error}")
         return redirect(edit_view, **_sheet_kwargs(sheet))
-    messages.success(request, "保存して提出しました。総務課の承認をお待ちください。")
+    messages.success(request, _submitted(request, event, "保存して提出しました"))
     return _to_sheet(sheet)
+
+
+def _writing_note(request, sheet, phase, texts):
+    """After 保存 (with or without JavaScript): how many やさしい日本語 hints the saved text has, and
+    where they are shown. Advice only: the draft is saved either way."""
+    fields = writing.analyse_fields(texts, office_glossary(sheet.fiscal_year.office))
+    count = sum(len(item.analysis.hints) for item in fields)
+    if count:
+        page = "目標の入力" if phase == Phase.PLAN else "実績の入力"
+        messages.info(
+            request,
+            f"やさしい日本語のヒントが{count}件あります。「{page}」の画面の「やさしい日本語のヒント」で確かめてください。",
+        )
+
+
+def _submitted(request, event, done):
+    """The message after 提出; after 代理入力, who may approve it (not the person who wrote it)."""
+    if not event.on_behalf:
+        return f"{done}。総務課の承認をお待ちください。"
+    who = selectors.approval_help(event.sheet, event.phase, by=request.user)
+    return f"{done} (代理入力)。{who}"
 
 
 # --- 実績報告 -----------------------------------------------------------------------------------
@@ -221,15 +322,20 @@ def results_edit(request, office, year, code):
     def save(version):
         return sheet_save_results(sheet=sheet, results=formset.result_inputs(), expected_version=version, by=request.user)
 
-    saved, problem = _save(version_form, formset, refusal, save)
+    def nothing_to_submit():
+        inputs = formset.result_inputs()
+        written = [r for r in inputs if rules.has_result(done=r.done, is_omitted=bool(r.omitted_reason))]
+        return rules.nothing_to_submit(Phase.RESULT, goals=len(inputs), results=len(written))
+
+    saved, problem = _save(request, version_form, formset, refusal, save, nothing_to_submit)
     if saved is None:
         return rerender(**problem)
-    return _after_save(request, saved, Phase.RESULT, "goals:results_edit")
+    return _after_save(request, saved, Phase.RESULT, "goals:results_edit", texts=writing.result_form_texts(formset))
 
 
 def _render_results(request, sheet, version_form, formset, *, error="", stale=None):
     context = {
-        **_edit_context(sheet, version_form, formset, error=error, stale=stale, with_results=True),
+        **_edit_context(request, sheet, version_form, formset, error=error, stale=stale, with_results=True),
         "preview_department": _results_preview(sheet, formset),
     }
     return render(request, "staff/results_edit.html", context)
@@ -301,9 +407,11 @@ def _submit(request, sheet, phase):
     try:
         # A double click sends the same version twice: the service says the sheet is already
         # submitted rather than that the page is out of date.
-        sheet_submit(sheet=sheet, phase=phase, by=request.user, expected_version=form.cleaned_data["version"])
+        event = sheet_submit(
+            sheet=sheet, phase=phase, by=request.user, expected_version=form.cleaned_data["version"]
+        )
     except GoalsError as error:
         domain_error(request, error)
     else:
-        messages.success(request, "提出しました。総務課の承認をお待ちください。")
+        messages.success(request, _submitted(request, event, "提出しました"))
     return _to_sheet(sheet)

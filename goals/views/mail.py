@@ -44,7 +44,8 @@ def retry(request, office, pk):
     office = _office(request, office)
     mail = get_object_or_404(OutgoingMail, office=office, pk=pk)
     if not mail_retry(mail=mail):
-        messages.error(request, f"{mail.to or '宛先のない通知'} への通知は再送信できません (送信済か、送信中です)。")
+        whose = f"{mail.to} への通知" if mail.to else "宛先のない通知"
+        messages.error(request, f"{whose}は再送信できません (送信済みか、送信中です)。")
     else:
         mail.refresh_from_db()
         if mail.status == MailStatus.SENT:

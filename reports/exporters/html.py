@@ -20,6 +20,7 @@ from reports.table import PublicTable
 
 TEMPLATE = "reports/year.html"
 STYLESHEETS = ("vendor/bootstrap-5.3.9/bootstrap.min.css", "css/site.css", "css/public-table.css")
+ICONS = {"ico": "favicon.ico", "svg": "favicon.svg"}
 # The files offered beside the page, in the order they are listed, with their link texts.
 DOWNLOADS = (
     ("pdf", "PDF (印刷用)"),
@@ -87,6 +88,7 @@ class HtmlExporter(Exporter):
             "table": table,
             "publication": publication,
             "stylesheets": [settings.STATIC_URL + path for path in STYLESHEETS],
+            "icons": {kind: settings.STATIC_URL + path for kind, path in ICONS.items()},
             "downloads": _downloads(table, publication),
         }
         return render_to_string(TEMPLATE, context).encode("utf-8")

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from departments.models import Department, Office
-from goals.models import GoalSheet, SheetStatus
+from goals.models import MAX_GOALS_PER_SHEET, FiscalYear, GoalSheet, SheetStatus
 from goals.selectors import sheet_content
 from goals.services import (
     GoalData,
@@ -49,12 +49,15 @@ def import_published_table(*, office: Office, year: int, table: ParsedTable, by=
     when the office has a later year already (goals.services.new_departments_active).
     """
     active = new_departments_active(office=office, year=year)
-    fiscal_year, created = fiscal_year_get_or_create(office=office, year=year, principles=table.policy)
+    fiscal_year, created = fiscal_year_get_or_create(
+        office=office, year=year, principles=table.policy, max_goals=_limit_for(table)
+    )
     if not created:
         _check_same_policy(fiscal_year, table.policy)
     summary = ImportSummary()
     for order, parsed in enumerate(table.departments, 1):
         try:
+            _check_numbers(parsed, fiscal_year, created)
             _import_department(office, fiscal_year, parsed, order, table.has_results, by, summary, active)
         except GoalsError as error:
             raise TableImportError(f"{parsed.line}行目: {error}") from error
@@ -64,7 +67,6 @@ def import_published_table(*, office: Office, year: int, table: ParsedTable, by=
 
 
 def _import_department(office, fiscal_year, parsed, order, has_results, by, summary, active):
-    _check_numbers(parsed, fiscal_year)
     department, was_created = _department_for(office, parsed, order, active)
     summary.departments_created += was_created
     sheet, _ = GoalSheet.objects.get_or_create(department=department, fiscal_year=fiscal_year)
@@ -77,15 +79,23 @@ def _import_department(office, fiscal_year, parsed, order, has_results, by, summ
     summary.goals_imported += len(data.goals)
 
 
-def _check_numbers(parsed: ParsedDepartment, fiscal_year):
+def _limit_for(table: ParsedTable) -> int:
+    """目標数の上限 of a year the table brings: the usual one, or the table's highest goal number
+    (within the most a year may have; a number past that is refused by _check_numbers)."""
+    highest = max((goal.number for department in table.departments for goal in department.goals), default=0)
+    return min(MAX_GOALS_PER_SHEET, max(FiscalYear._meta.get_field("max_goals").default, highest))
+
+
+def _check_numbers(parsed: ParsedDepartment, fiscal_year, created):
     """Goal numbers within the year's range, as the editors' form allows them (goals.validators)."""
     for goal in parsed.goals:
         try:
             parse_goal_number(goal.number, max_goals=fiscal_year.max_goals)
         except ValidationError as error:
+            where = "" if created else "。上限は「年度の管理」で変更できます"
             raise TableImportError(
                 f"{goal.line}行目 {NUMBER_COLUMN}: {_messages(error)} "
-                f"({fiscal_year.full_label}の目標は1部署{fiscal_year.max_goals}件までです)"
+                f"({fiscal_year.full_label}の目標は1部署{fiscal_year.max_goals}件までです{where})"
             ) from error
 
 

@@ -70,6 +70,8 @@ _P_TAG = re.compile(r"</?p\b[^>]*>", re.IGNORECASE)
 _PARAGRAPH_BREAK = re.compile(r"(?<=。)\s+|\s{2,}")
 _POLICY_ROW = re.compile(r"\|\s*([\u2460-\u2473])\s*(.*?)\s*\|?")
 _LABEL = re.compile(r"[\w・\s]*\w[\w・\s]*")
+# A printed label: at most this many category names, each at most this long.
+_LABEL_NAMES, _LABEL_NAME = 10, 15
 _OFFICE = re.compile(r"(\S+?区役所)\s*(\S.*)")
 # Shortest prefix ending in 部/センター, an optional printed parenthetical,
 # then the section itself (which must not be a bare parenthetical).
@@ -115,14 +117,20 @@ def _unmarked(paragraph: str, mark: re.Pattern[str]) -> str:
 
 
 def _label_categories(text: str) -> tuple[str, ...] | None:
-    """Category names if ``text`` looks like a printed label, else None."""
+    """Category names if ``text`` looks like a printed label, else None.
+
+    A label is short names joined by "・": each name at most _LABEL_NAME long, so that
+    five or more categories ("共通・対面対応・応対・電話・庁内体制") still read as a label
+    while a sentence does not.
+    """
     compact = re.sub(r"\s+", "", text)
-    if len(compact) > 15 or any(c in text for c in "。、【"):
-        return None
-    if not _LABEL.fullmatch(text):
+    if any(c in text for c in "。、【") or not _LABEL.fullmatch(text):
         return None
     # Line wraps split labels ("対面 対応"); "・" joins several categories.
-    return tuple(part for part in compact.split("・") if part)
+    names = tuple(part for part in compact.split("・") if part)
+    if not names or len(names) > _LABEL_NAMES or any(len(name) > _LABEL_NAME for name in names):
+        return None
+    return names
 
 
 def _take_label(cell: str, paragraphs: list[str]) -> tuple[tuple[str, ...], list[str]]:

@@ -29,12 +29,14 @@ from departments.models import (
     validate_department_code,
     validate_department_name,
 )
+from goals import rules
 from goals.models import (
     FIRST_YEAR,
     LAST_YEAR,
     MAX_ACHIEVEMENT,
     MAX_ACTIONS,
     MAX_DONE,
+    MAX_GOALS_PER_SHEET,
     MAX_OBJECTIVE,
     MAX_OMITTED_REASON,
     Category,
@@ -88,7 +90,8 @@ TOO_MANY_ROWS = (
 CHECKING, WRITING = "確認", "書込"
 MAX_CATEGORY_NAME = Category._meta.get_field("name").max_length
 MAX_DEPARTMENT_NAME = Department._meta.get_field("name").max_length
-# A year the import creates gets the usual number of goals (FiscalYear.max_goals's default).
+# A year the import creates takes goals numbered up to the most any year may have, and gets as
+# its limit the usual number (FiscalYear.max_goals's default) or the file's highest goal number.
 DEFAULT_MAX_GOALS = FiscalYear._meta.get_field("max_goals").default
 # Columns of text with paragraphs; every other column is one line (names, codes, labels).
 PARAGRAPH_COLUMNS = frozenset({OBJECTIVE, ACTIONS, DONE, ACHIEVEMENT, OMITTED_REASON})
@@ -168,6 +171,7 @@ class DepartmentLine:
     goals: int
     new: bool
     unchanged: bool
+    results_only: bool = False  # the goals are approved: only their results are imported
 
 
 # --- reading the file -------------------------------------------------------------------------
@@ -183,7 +187,7 @@ def read_table_file(file, *, kind: str) -> list[RawRow]:
     """The data rows of a file, keyed by column name; the header is checked.
 
     `file` is the file's bytes or a binary file object; `kind` is its format, "csv" or "xlsx"
-    (as reports.imports.uploads.read_upload tells it, or a file name's suffix).
+    (as wardservice.uploads.read_upload tells it, or a file name's suffix).
     """
     if isinstance(file, bytes | bytearray | memoryview):
         file = io.BytesIO(file)
@@ -325,6 +329,8 @@ class _Department:
     has_results: bool = False
     sheet: GoalSheet | None = None
     unchanged: bool = False
+    # Its goals are the sheet's approved ones: only the results are written (_approved_sheet_refusal).
+    results_only: bool = False
 
     def data(self) -> SheetData:
         goals = [goal for _, goal in sorted(self.goals.values(), key=lambda item: item[1].number)]
@@ -341,7 +347,7 @@ class _Checker:
         self.year = year
         self.fiscal_year = fiscal_year
         self.create_tags = create_tags
-        self.max_goals = fiscal_year.max_goals if fiscal_year else DEFAULT_MAX_GOALS
+        self.max_goals = fiscal_year.max_goals if fiscal_year else MAX_GOALS_PER_SHEET
         self.problems: list[Problem] = []
         self.departments: dict[str, _Department] = {}
         self.incomplete: set[str] = set()  # codes of departments with a row that has a problem
@@ -493,7 +499,17 @@ class _Checker:
 
     def check_number(self, n, values):
         """1 to the year's number of goals, as the editors' form allows (goals.validators)."""
-        return self.number(n, values, GOAL_NUMBER, parse_goal_number, max_goals=self.max_goals)
+        try:
+            return parse_goal_number(values.get(GOAL_NUMBER), max_goals=self.max_goals)
+        except ValidationError as error:
+            hint = ""
+            if self.fiscal_year is not None and error.code == "range":
+                hint = (
+                    f"{self.fiscal_year.full_label}の目標数の上限は{self.max_goals}件です"
+                    " (上限は「年度の管理」で変更できます)。"
+                )
+            self.problem(n, GOAL_NUMBER, error.message + hint)
+            return None
 
     def check_categories(self, n, values):
         cell = self.text(n, values, CATEGORIES, strip=True, limit=None)
@@ -654,14 +670,15 @@ def _check_existing_sheets(checker: _Checker, departments, fiscal_year):
         goals = sheet.goals.all()
         if sheet.plan_status == SheetStatus.NOT_STARTED and not goals:
             continue
-        if sheet_content(sheet, goals) == department.data().as_content():
+        current = sheet_content(sheet, goals)
+        if current == department.data().as_content():
             department.unchanged = True
         elif sheet.plan_status == SheetStatus.APPROVED:
-            checker.problem(
-                department.first_row,
-                DEPARTMENT_CODE,
-                f"{sheet.department} は承認済みのシートがあるため取り込めません。",
-            )
+            refusal = _approved_sheet_refusal(sheet, current, department)
+            if refusal:
+                checker.problem(department.first_row, DEPARTMENT_CODE, refusal)
+            else:
+                department.results_only = True
         else:
             checker.problem(
                 department.first_row,
@@ -670,13 +687,36 @@ def _check_existing_sheets(checker: _Checker, departments, fiscal_year):
             )
 
 
+def _approved_sheet_refusal(sheet, current, department) -> str | None:
+    """A sheet whose goals are approved takes the file's results, and nothing else: while its
+    実績報告 takes entries (goals.rules) and holds nothing yet, with the file's goals exactly the
+    approved ones. Approved goals are exactly when results are written. None when it takes them."""
+    approved = f"{sheet.department} は承認済みのシートがあるため取り込めません。"
+    results_refusal = rules.imported_results_refusal(sheet)
+    if _goals_only(current) != _goals_only(department.data().as_content()) or not department.has_results:
+        if rules.edit_results_refusal(sheet) is None:
+            return approved + (
+                "承認済みの目標には実績だけを取り込めます。目標番号・区分・目標・具体的な取組内容は"
+                "シートと同じにし、実施結果を入れてください。"
+            )
+        return approved
+    if results_refusal:
+        return f"{sheet.department} の実績は取り込めません。{results_refusal}"
+    return None
+
+
+def _goals_only(content) -> list:
+    """A sheet's content (goals.selectors.sheet_content's shape) without its results."""
+    return [{**goal, "result": None} for goal in content["goals"]]
+
+
 def _sheets_with_goals(fiscal_year, department_ids, chunk=500):
     """The year's sheets of these departments with their content, a few queries per chunk."""
     goals = Goal.objects.select_related("result__rating").prefetch_related(goal_tags()).order_by("number")
     for start in range(0, len(department_ids), chunk):
         yield from (
             GoalSheet.objects.filter(fiscal_year=fiscal_year, department_id__in=department_ids[start : start + chunk])
-            .select_related("department")
+            .select_related("department", "fiscal_year")
             .prefetch_related(Prefetch("goals", queryset=goals))
         )
 
@@ -737,12 +777,12 @@ def _summary(office, year, fiscal_year, departments, *, rows, policy):
         departments_created=created,
         sheets_imported=len(to_write),
         sheets_unchanged=len(departments) - len(to_write),
-        goals_imported=sum(len(d.goals) for d in to_write),
+        goals_imported=sum(len(d.goals) for d in to_write if not d.results_only),
         policy=policy,
         rows=rows,
         departments_inactive=bool(created) and not new_departments_active(office=office, year=year),
         listing=tuple(
-            DepartmentLine(d.code, d.name, len(d.goals), d.existing is None, d.unchanged)
+            DepartmentLine(d.code, d.name, len(d.goals), d.existing is None, d.unchanged, d.results_only)
             for d in departments.values()
         ),
     )
@@ -793,12 +833,14 @@ def _policy_to_add(checker, fiscal_year, principles) -> tuple:
 
 
 def _write(office, year, departments, policy, by, progress):
+    highest = max((number for d in departments for number in d.goals), default=0)
     try:
         write_table(
             office=office,
             year=year,
             departments=departments,
             policy=policy,
+            max_goals=max(DEFAULT_MAX_GOALS, highest),
             by=by,
             comment=IMPORT_COMMENT,
             progress=progress,

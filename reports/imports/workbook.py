@@ -7,13 +7,16 @@ the upload is saved against, so a workbook downloaded before someone else's save
 
 区分: a goal may have several tags, and Excel's drop-down picks one value per cell, so the form has
 several 区分 columns (区分1, 区分2, ...), each a drop-down of the year's tags. That keeps every
-value a valid tag without asking people to type "A・B" exactly.
+value a valid tag without asking people to type "A・B" exactly. There is a column for each of the
+year's tags (a goal may carry them all, as on the page), up to MAX_TAG_COLUMNS, and always as many
+as a goal of the sheet already has. The rows are the year's goals (FiscalYear.max_goals).
 
 Sheet protection only guides people to the cells they should fill; it is not security (the
 password is empty), so everything read back is checked again here and by the services.
 """
 
 import io
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -36,8 +39,8 @@ from goals.selectors import sheet_goals
 from goals.services import GoalInput, ResultInput
 from goals.validators import normalise_text, parse_goal_number, parse_whole_number, text_problem
 from reports.exporters.xlsx import store_text
-from reports.imports.uploads import UploadRejected, read_upload
 from wardservice.text import as_one_line
+from wardservice.uploads import UploadRejected, read_upload
 
 INSTRUCTIONS_SHEET = "記入方法"
 ENTRY_SHEET = "記入"
@@ -54,7 +57,12 @@ LIMITS_ROW = 7
 HEADER_ROW = 9
 FIRST_GOAL_ROW = HEADER_ROW + 1
 
-MAX_TAG_COLUMNS = 3
+# 区分 columns offered for new choices (one per year 区分 up to this many): more would make a row
+# too wide to fill in. A goal that already has more tags gets a column for each.
+MAX_TAG_COLUMNS = 10
+# Columns other than 区分 (the result phase has the most): 目標番号, 目標, 具体的な取組内容,
+# 実施結果, 達成度評価, 目標の達成度, 省略の理由.
+OTHER_COLUMNS = 7
 MAX_VERSION = 999_999_999  # far beyond any sheet's; the cell is read as a number below it
 
 GREY = PatternFill("solid", fgColor="D9D9D9")
@@ -355,12 +363,13 @@ def read_entry_workbook(data: bytes, sheet):
     Inputs are only meaningful when problems is empty.
     """
     problems = []
+    max_col = _column_bound(sheet.fiscal_year)
     try:
         read_upload(io.BytesIO(data), allowed={"xlsx"})  # checked again before openpyxl reads it
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             # Rows are parsed lazily: a broken cell raises while they are read, not on loading.
-            rows = _cells(workbook[ENTRY_SHEET]) if ENTRY_SHEET in workbook.sheetnames else None
+            rows = _cells(workbook[ENTRY_SHEET], max_col) if ENTRY_SHEET in workbook.sheetnames else None
         finally:
             workbook.close()
     except UploadRejected as error:
@@ -420,10 +429,15 @@ def read_entry_workbook(data: bytes, sheet):
     return inputs, version, problems
 
 
-def _cells(ws):
+def _column_bound(fiscal_year):
+    """The columns a workbook of the year can have: a goal's tags are the year's (as saved)."""
+    return OTHER_COLUMNS + max(MAX_TAG_COLUMNS, fiscal_year.categories.count())
+
+
+def _cells(ws, max_col):
     """{row: {column index: value}} for the non-empty cells (bounded by what the form can hold)."""
     rows = {}
-    for row in ws.iter_rows(min_row=1, max_row=FIRST_GOAL_ROW + 200, max_col=30):
+    for row in ws.iter_rows(min_row=1, max_row=FIRST_GOAL_ROW + 200, max_col=max_col):
         for cell in row:
             if getattr(cell, "value", None) is not None and getattr(cell, "row", None):
                 rows.setdefault(cell.row, {})[cell.column] = cell.value
@@ -475,14 +489,17 @@ _LABEL_KEYS = {
 }
 
 
+_TAG_LABEL = re.compile(r"区分([0-9]{1,3})")
+
+
 def _header_keys(header):
     keys = {}
     for column, value in header.items():
         label = _text(value).split(" (")[0]
         if label in _LABEL_KEYS:
             keys[column] = _LABEL_KEYS[label]
-        elif label.startswith("区分") and label[2:].isdigit():
-            keys[column] = f"tag{label[2:]}"
+        elif tag := _TAG_LABEL.fullmatch(label):
+            keys[column] = f"tag{int(tag[1])}"
     return keys
 
 
@@ -549,7 +566,8 @@ def _read_plan(rows, goal_rows, keys, sheet, problems):
                 )
             )
         tags = []
-        for key in sorted(k for k in values if k.startswith("tag")):
+        # In the columns' order: 区分2 before 区分10.
+        for key in sorted((k for k in values if k.startswith("tag")), key=lambda k: int(k[3:])):
             name, ref = values[key]
             if not name:
                 continue

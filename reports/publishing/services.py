@@ -8,6 +8,7 @@ table, so what is finally published is what was approved when 公表 was pressed
 """
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, replace
 
@@ -21,7 +22,8 @@ from goals.models import FiscalYear, GoalSheet, Phase
 from goals.validators import normalise_text, text_problem
 from reports.exporters import EXPORTERS
 from reports.exporters.html import EarlierVersion, PublishedPage
-from reports.exporters.pdf.parts import PartCache, part_requests
+from reports.exporters.pdf.parts import PartCache, part_requests, table_parts
+from reports.furigana.services import publication_readings_after_publish
 from reports.models import (
     FileFormat,
     Publication,
@@ -31,6 +33,7 @@ from reports.models import (
     PublishedGoal,
     artifact_name,
 )
+from reports.search.index import index_row
 from reports.selectors import publication_readiness, published_versions_before
 from reports.table import TAG_SEPARATOR, PublicTable, build_table
 from wardservice.text import remove_refused
@@ -48,10 +51,21 @@ class PublishingError(Exception):
     """A 公表 step that is not allowed now; the message is Japanese and shown as is."""
 
 
+class StalePreviewError(PublishingError):
+    """The table to freeze is no longer the one the confirmation page showed (table_fingerprint)."""
+
+
+NOTE_REQUIRED = "公表済みの表を訂正するときは、訂正内容を入力してください。"
+STALE_PREVIEW = (
+    "確認のページを開いた後に、公表する表の内容 (または版) が変わりました。"
+    "表示し直した現在の内容を確認してから、もう一度公表してください。"
+)
+
+
 # --- Request ----------------------------------------------------------------------------------
 
 
-def publication_request(*, fiscal_year, kind, by, note="") -> Publication:
+def publication_request(*, fiscal_year, kind, by, note="", fingerprint=None) -> Publication:
     """公表: freeze the year's table of this kind as the next version and queue its rendering.
 
     Allowed when every sheet of an active department is approved for the phase and no earlier
@@ -59,6 +73,10 @@ def publication_request(*, fiscal_year, kind, by, note="") -> Publication:
     and needs `note`, which the public page prints; a first publication keeps no note.
     The frozen table and its search rows are written in the same transaction, so the version
     never changes afterwards, whatever happens to the sheets.
+
+    `fingerprint` is table_fingerprint() of what the person confirmed (the 公表 confirmation
+    page): when given, a table or version that differs from it now is refused
+    (StalePreviewError), so nothing is published that was not seen.
     """
     kind = PublicationKind(kind)
     note = normalise_text(note)
@@ -72,10 +90,14 @@ def publication_request(*, fiscal_year, kind, by, note="") -> Publication:
         readiness = publication_readiness(fiscal_year, kind)
         if not readiness.ok:
             raise PublishingError(readiness.refusal())
+        table = frozen_table(fiscal_year, kind)
+        if fingerprint is not None and fingerprint != table_fingerprint(table, readiness.next_version):
+            raise StalePreviewError(STALE_PREVIEW)
         if readiness.is_correction and not note:
-            raise PublishingError("公表済みの表を訂正するときは、訂正内容を入力してください。")
-        _check_note(note)
-        table = _frozen_table(fiscal_year, kind)
+            raise PublishingError(NOTE_REQUIRED)
+        refusal = note_refusal(note)
+        if refusal:
+            raise PublishingError(refusal)
         publication = Publication(
             fiscal_year=fiscal_year,
             kind=kind,
@@ -90,32 +112,44 @@ def publication_request(*, fiscal_year, kind, by, note="") -> Publication:
     return publication
 
 
-def _frozen_table(fiscal_year, kind):
+def frozen_table(fiscal_year, kind) -> PublicTable:
+    """The table a 公表 of this kind would freeze now: what publication_request() stores and what
+    the confirmation page and its preview PDF show (reports.publishing.preview)."""
     table = build_table(fiscal_year, kind)
     if not table.departments:
         raise PublishingError("承認済みのシートが1件もありません。")
     return table
 
 
-def _check_note(note):
+def table_fingerprint(table: PublicTable, version: int) -> str:
+    """A SHA-256 of the frozen table and the version it would become: what the confirmation page
+    posts back, so that a sheet changed (or another version published) since is noticed."""
+    data = json.dumps(
+        {"version": version, "table": table.to_json()},
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def note_refusal(note) -> str:
+    """Why this 訂正内容 (normalised) cannot be stored, or "": too long, or characters refused."""
     limit = Publication._meta.get_field("note").max_length
     if len(note) > limit:
-        raise PublishingError(
-            f"訂正内容は{limit}文字以内で入力してください (現在 {len(note)} 文字)。"
-        )
+        return f"訂正内容は{limit}文字以内で入力してください (現在 {len(note)} 文字)。"
     problem = text_problem(note)
-    if problem:
-        raise PublishingError(f"訂正内容に{problem}")
+    return f"訂正内容に{problem}" if problem else ""
 
 
 def published_goals(publication, table: PublicTable):
-    """One frozen, searchable row per goal of the table, in table order."""
+    """One frozen, searchable row per goal of the table, in table order, indexed for search."""
     position = 0
     for department in table.departments:
         for goal in department.goals:
             position += 1
             result = goal.result
-            yield PublishedGoal(
+            row = PublishedGoal(
                 publication=publication,
                 year=table.year,
                 municipality_code=table.municipality_code,
@@ -132,6 +166,8 @@ def published_goals(publication, table: PublicTable):
                 achievement=result.achievement if result else "",
                 omitted_reason=result.omitted_reason if result else "",
             )
+            index_row(row)
+            yield row
 
 
 def enqueue_render_on_commit(publication):
@@ -168,6 +204,22 @@ def sheet_part_render(*, sheet_id, phase) -> None:
     cache = PartCache()
     for request in part_requests(replace(table, departments=departments)):
         cache.ensure(request)
+
+
+def table_parts_render(*, fiscal_year_id, kind) -> None:
+    """Render every missing PDF part of the table a 公表 of this kind would freeze now.
+
+    Queued by the preview PDF (reports.publishing.preview) when too many parts are missing to
+    render them within a web request. Does nothing if the table cannot be frozen now.
+    """
+    fiscal_year = FiscalYear.objects.select_related("office").filter(pk=fiscal_year_id).first()
+    if fiscal_year is None:
+        return
+    try:
+        table = frozen_table(fiscal_year, kind)
+    except PublishingError:
+        return
+    table_parts(table, PartCache())
 
 
 # --- Retry ------------------------------------------------------------------------------------
@@ -233,13 +285,16 @@ def publication_render(publication_id) -> Publication | None:
         stored = _render_files(publication, table)
         published_at = timezone.now()
         stored.append(_render_page(publication, table, stored, published_at))
-        return _publish(publication, attempt, stored, published_at)
+        published = _publish(publication, attempt, stored, published_at)
     except Exception as error:
         # Recorded first: should deleting the files fail too, the version is still FAILED, and
         # the next attempt removes what this one left.
         _fail(publication, attempt, error)
         _delete_attempt(publication, attempt)
         raise
+    # The page with ふりがな, made from the page just stored: never a reason to fail the version.
+    publication_readings_after_publish(published)
+    return published
 
 
 @transaction.atomic

@@ -9,18 +9,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from django.db import connection
-from django.db.models import (
-    BooleanField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    Min,
-    OuterRef,
-    Q,
-    TextField,
-    Value,
-)
-from django.db.models.functions import Concat
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Min, OuterRef, Q
 from django.urls import reverse
 
 from departments.models import Role
@@ -28,39 +17,10 @@ from goals.models import Category, FiscalYear, Goal, SheetStatus
 from goals.selectors import goal_tags
 from goals.wareki import fiscal_year_full_label
 from reports.models import Publication, PublicationKind, PublicationStatus, PublishedGoal
-from reports.search.terms import Snippet, all_terms_q, contains_q, snippet, tag_q
+from reports.search.index import text_q
+from reports.search.terms import Snippet, contains_q, snippet, tag_q
 from reports.selectors import current_publications
 from reports.table import TAG_SEPARATOR
-
-# Every text of a published row a term may be found in.
-PUBLIC_TEXT_FIELDS = (
-    "objective",
-    "actions",
-    "done",
-    "achievement",
-    "omitted_reason",
-    "categories",
-    "department_name",
-)
-
-
-# Between the fields in published_text(): no search term holds a line break (terms are split on
-# whitespace), so a term found in the joined text is found in one field, never across two.
-FIELD_SEPARATOR = "\n"
-
-
-def published_text():
-    """Every text of a published row in PUBLIC_TEXT_FIELDS, joined by FIELD_SEPARATOR.
-
-    The search matches terms against this one expression rather than field by field, so that one
-    trigram index over it (publishedgoal_text_trgm, reports/migrations/0004, PostgreSQL) serves
-    every term; it must stay the expression that index was built on.
-    """
-    parts = []
-    for field in PUBLIC_TEXT_FIELDS:
-        parts += [F(field), Value(FIELD_SEPARATOR)]
-    return Concat(*parts[:-1], output_field=TextField())
-
 
 def row_anchor(department_code: str, number: int) -> str:
     """The id of a goal's row in the year's table (templates/reports/_department_rows.html)."""
@@ -139,15 +99,17 @@ def ordered_tags(tags) -> list[str]:
 # in its own order (publication_id keeps a table's rows together for public_hit_groups). All are
 # columns of the row, and the index publishedgoal_search_order (reports/migrations/0005) holds
 # exactly this order: PostgreSQL can walk it and stop after a page of hits where a word is
-# common, while the trigram index still finds the few rows of a rare word, which are then sorted.
+# common, while the grams' GIN index (reports.search.index) finds the few rows of a rare word,
+# which are then sorted.
 PUBLIC_ORDER = ("-year", "municipality_code", "office_name", "publication_id", "position")
 
 
 def search_published_goals(*, terms=(), year=None, category="", department=""):
-    """Current published rows matching every term and the filters, in PUBLIC_ORDER."""
+    """Current published rows holding every term (in any written form) and matching the
+    filters, in PUBLIC_ORDER."""
     goals = current_published_goals()
     if terms:
-        goals = goals.alias(text=published_text()).filter(all_terms_q(("text",), terms))
+        goals = goals.filter(text_q(terms, connection))
     if year:
         goals = goals.filter(year=year)
     if category:
@@ -156,8 +118,8 @@ def search_published_goals(*, terms=(), year=None, category="", department=""):
         goals = goals.filter(contains_q(("department_name",), department))
     return (
         goals.select_related("publication__fiscal_year__office")
-        # The frozen table is large and never shown with a hit.
-        .defer("publication__table")
+        # The frozen table is large and never shown with a hit; nor is the search index.
+        .defer("publication__table", "search_text", "search_grams")
         .order_by(*PUBLIC_ORDER)
     )
 
@@ -182,7 +144,7 @@ class HitGroup:
     stats_url: str = ""
 
 
-def public_hit_groups(goals, pattern) -> list[HitGroup]:
+def public_hit_groups(goals, matcher) -> list[HitGroup]:
     """A page of published rows as hits grouped by office and year, each with its highlighted snippet."""
     groups = []
     for publication, rows in groupby(goals, key=lambda goal: goal.publication):
@@ -194,7 +156,7 @@ def public_hit_groups(goals, pattern) -> list[HitGroup]:
             PublicHit(
                 goal=goal,
                 categories=[tag for tag in goal.categories.split(TAG_SEPARATOR) if tag],
-                snippet=snippet(_published_texts(goal), pattern),
+                snippet=snippet(_published_texts(goal), matcher),
                 url=f"{year_url}#{row_anchor(goal.department_code, goal.number)}",
             )
             for goal in rows
@@ -343,18 +305,18 @@ class StaffHit:
     url: str
 
 
-def staff_hit_groups(goals, pattern) -> list[HitGroup]:
+def staff_hit_groups(goals, matcher) -> list[HitGroup]:
     """A page of live goals as hits grouped by office and year, with statuses and snippets."""
     return [
         HitGroup(
             heading=f"{fiscal_year.full_label} {fiscal_year.office.name}",
-            hits=[_staff_hit(goal, pattern) for goal in rows],
+            hits=[_staff_hit(goal, matcher) for goal in rows],
         )
         for fiscal_year, rows in groupby(goals, key=lambda goal: goal.sheet.fiscal_year)
     ]
 
 
-def _staff_hit(goal, pattern) -> StaffHit:
+def _staff_hit(goal, matcher) -> StaffHit:
     sheet = goal.sheet
     url = reverse(
         "goals:sheet",
@@ -369,7 +331,7 @@ def _staff_hit(goal, pattern) -> StaffHit:
         categories=[c.name for c in goal.ordered_categories()],
         plan_status=sheet.get_plan_status_display(),
         result_status=sheet.get_result_status_display(),
-        snippet=snippet(_live_texts(goal), pattern),
+        snippet=snippet(_live_texts(goal), matcher),
         url=f"{url}#{row_anchor(sheet.department.code, goal.number)}",
     )
 

@@ -1,24 +1,34 @@
-"""How a search query is read and matched, the same on SQLite and PostgreSQL, public and staff.
+"""How a search query is read and matched, and how matches are highlighted, public and staff.
 
 Japanese has no spaces between words, so stemming or a full-text parser built for English would
 miss most of it. Instead every whitespace-separated term must occur somewhere in the goal as a
-case-insensitive substring (icontains: LIKE on SQLite, UPPER() LIKE UPPER() on PostgreSQL).
+substring, whatever its written form.
 
-The query is NFKC-normalised, so ｶﾀｶﾅ becomes カタカナ and ＡＢＣ becomes ABC. Published text is
-not normalised, though, and may hold full-width letters and digits ("ＳＮＳ"), so each term is
-also looked for in its full-width form. SQLite folds the case of ASCII letters only, hence the
-upper- and lower-case full-width forms.
+The query is NFKC-normalised first (`split_terms`), so ｶﾀｶﾅ becomes カタカナ and ＡＢＣ becomes
+ABC. The public search then compares folded forms (reports.search.folding: NFKC, case, variant
+kanji such as 髙 and 高) of the term and of the published text (reports.search.index).
+
+The staff search and the office filter look in live text, which is not folded: there a term is
+looked for in each of its spellings (`term_variants`: full-width letters, both cases, variant
+kanji) with a case-insensitive LIKE (icontains). SQLite folds the case of ASCII letters only,
+hence the upper- and lower-case full-width forms.
+
+Highlighting folds the shown text the same way and marks what was written where a folded term
+was found, so ＳＮＳ, 髙橋 and ｶﾞｲﾄﾞ are marked for the words sns, 高橋 and ガイド.
 """
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from functools import reduce
+from itertools import islice, product
 from operator import or_
 
 from django.db.models import Q
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+
+from reports.search.folding import KANJI_VARIANTS, fold_with_origins, variant_groups
+from reports.search.index import query_words
 
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 10
@@ -39,14 +49,31 @@ def split_terms(text: str) -> list[str]:
     return list(dict.fromkeys(normalise(text).split()))
 
 
+# A term's spellings in unfolded text are the product of its characters' variants: at most
+# this many of them are looked for (a term of several variant kanji could have dozens).
+MAX_SPELLINGS = 16
+_GROUPS = {target: sorted(group) for target, group in variant_groups().items()}
+
+
+def _spellings(term: str) -> list[str]:
+    """The term as typed, then with its variant kanji in their other forms."""
+    choices = [
+        [c, *(v for v in _GROUPS.get(KANJI_VARIANTS.get(ord(c), c), ()) if v != c)] for c in term
+    ]
+    return ["".join(chars) for chars in islice(product(*choices), MAX_SPELLINGS)]
+
+
 def term_variants(term: str) -> list[str]:
-    """The forms a term may take in stored text: as typed (normalised) and in full-width letters."""
-    forms = (
-        term,
-        term.translate(_FULL_WIDTH),
-        term.translate(_ASCII_UPPER).translate(_FULL_WIDTH),
-        term.translate(_ASCII_LOWER).translate(_FULL_WIDTH),
-    )
+    """The forms a term may take in stored text that is not folded: its spellings (variant
+    kanji), each as typed (normalised) and in full-width letters of both cases."""
+    forms = []
+    for spelling in _spellings(term):
+        forms += (
+            spelling,
+            spelling.translate(_FULL_WIDTH),
+            spelling.translate(_ASCII_UPPER).translate(_FULL_WIDTH),
+            spelling.translate(_ASCII_LOWER).translate(_FULL_WIDTH),
+        )
     return list(dict.fromkeys(forms))
 
 
@@ -76,12 +103,40 @@ def tag_q(field: str, tag: str, separator: str = "・") -> Q:
 # --- Highlighting ---------------------------------------------------------------------------
 
 
-def term_pattern(terms) -> re.Pattern | None:
-    """A regex finding any form of any term, longest first so that "AB" wins over "A"."""
-    forms = sorted({form for term in terms for form in term_variants(term)}, key=len, reverse=True)
-    if not forms:
-        return None
-    return re.compile("|".join(re.escape(form) for form in forms), re.IGNORECASE)
+class TermMatcher:
+    """Finds the terms of a query in text as it is written, by their folded forms."""
+
+    def __init__(self, terms):
+        # Longest first, so that of two overlapping words the longer one decides the mark.
+        self.words = sorted(query_words(terms), key=len, reverse=True)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the words occur in `text`: (start, end) pairs, sorted, none overlapping."""
+        folded, starts, ends = fold_with_origins(text)
+        found = []
+        for word in self.words:
+            at = folded.find(word)
+            while at != -1:
+                found.append((starts[at], ends[at + len(word) - 1]))
+                at = folded.find(word, at + 1)
+        merged = []
+        for start, end in sorted(found):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        return merged
+
+    def search(self, text: str) -> tuple[int, int] | None:
+        """The first place a word occurs in `text`, or None."""
+        spans = self.spans(text)
+        return spans[0] if spans else None
+
+
+def term_matcher(terms) -> TermMatcher | None:
+    """The matcher of a query's terms, or None for no terms."""
+    matcher = TermMatcher(terms)
+    return matcher if matcher.words else None
 
 
 SNIPPET_LENGTH = 120
@@ -94,33 +149,33 @@ class Snippet:
     html: SafeString
 
 
-def highlight(text: str, pattern: re.Pattern | None) -> SafeString:
+def highlight(text: str, matcher: TermMatcher | None) -> SafeString:
     """The text escaped, with every match wrapped in <mark>."""
-    if pattern is None:
+    if matcher is None:
         return escape(text)
     parts, position = [], 0
-    for match in pattern.finditer(text):
-        parts.append(escape(text[position : match.start()]))
-        parts.append(format_html("<mark>{}</mark>", match.group()))
-        position = match.end()
+    for start, end in matcher.spans(text):
+        parts.append(escape(text[position:start]))
+        parts.append(format_html("<mark>{}</mark>", text[start:end]))
+        position = end
     parts.append(escape(text[position:]))
     return mark_safe("".join(parts))  # every part above is escaped
 
 
-def excerpt(text: str, pattern: re.Pattern | None) -> str:
+def excerpt(text: str, matcher: TermMatcher | None) -> str:
     """Up to SNIPPET_LENGTH characters of the text around its first match, with "…" where cut."""
     text = " ".join(text.split())  # paragraphs run together in a one-line snippet
-    match = pattern.search(text) if pattern else None
-    start = max(0, match.start() - SNIPPET_CONTEXT) if match else 0
+    match = matcher.search(text) if matcher else None
+    start = max(0, match[0] - SNIPPET_CONTEXT) if match else 0
     end = start + SNIPPET_LENGTH
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
-def snippet(fields, pattern: re.Pattern | None) -> Snippet | None:
+def snippet(fields, matcher: TermMatcher | None) -> Snippet | None:
     """The first of the (label, text) fields that matches, else the first non-empty one, highlighted."""
     filled = [(label, text) for label, text in fields if text]
     if not filled:
         return None
-    matching = [(label, text) for label, text in filled if pattern and pattern.search(text)]
+    matching = [(label, text) for label, text in filled if matcher and matcher.search(text)]
     label, text = (matching or filled)[0]
-    return Snippet(label, highlight(excerpt(text, pattern), pattern))
+    return Snippet(label, highlight(excerpt(text, matcher), matcher))

@@ -2,7 +2,10 @@
 
 `docs/accessibility-results.json` is written by the browser test suite
 (tests/browser/test_accessibility_report.py, run with WARDSERVICE_A11Y_REPORT=1): axe-core's
-WCAG 2.1 A/AA rules in headless Chromium and the Nu Html Checker on every public page.
+WCAG 2.2 A/AA rules and best practices in headless Chromium, the Nu Html Checker, and the page's
+width at 390 and 320 CSS px, on every public page and every staff page (tests/browser/site_walk.py:
+each in the states that matter, as the person who uses it). Results written before the staff
+pages were checked have no "staff_pages": the statement then shows the public pages only.
 """
 
 import json
@@ -26,6 +29,11 @@ class PageResult:
     url: str
     axe_violations: int
     vnu_errors: int
+    too_wide: int = 0  # of the narrow windows (390 and 320 CSS px), those it scrolled sideways in
+
+    @property
+    def passed(self) -> bool:
+        return self.axe_violations == 0 and self.vnu_errors == 0 and self.too_wide == 0
 
 
 @dataclass(frozen=True)
@@ -35,10 +43,25 @@ class CheckResults:
     vnu_version: str
     browser: str
     pages: tuple[PageResult, ...]
+    staff_pages: tuple[PageResult, ...] = ()
+    standard: str = ""
 
     @property
     def all_passed(self) -> bool:
-        return all(p.axe_violations == 0 and p.vnu_errors == 0 for p in self.pages)
+        return all(p.passed for p in (*self.pages, *self.staff_pages))
+
+
+def _pages(entries) -> tuple[PageResult, ...]:
+    return tuple(
+        PageResult(
+            name=str(page["name"]),
+            url=str(page["url"]),
+            axe_violations=int(page["axe_violations"]),
+            vnu_errors=int(page["vnu_errors"]),
+            too_wide=int(page.get("too_wide", 0)),
+        )
+        for page in entries
+    )
 
 
 def load_results(path: Path | None = None) -> CheckResults | None:
@@ -51,19 +74,13 @@ def load_results(path: Path | None = None) -> CheckResults | None:
             axe_version=str(data["tools"]["axe-core"]),
             vnu_version=str(data["tools"]["vnu"]),
             browser=str(data["tools"].get("browser", "")),
-            pages=tuple(
-                PageResult(
-                    name=str(page["name"]),
-                    url=str(page["url"]),
-                    axe_violations=int(page["axe_violations"]),
-                    vnu_errors=int(page["vnu_errors"]),
-                )
-                for page in data["pages"]
-            ),
+            pages=_pages(data["pages"]),
+            staff_pages=_pages(data.get("staff_pages", ())),
+            standard=str(data.get("standard", "")),
         )
     except FileNotFoundError:
         return None
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         # A damaged file must not take the statement page down; it then says "not yet available".
         logger.warning("cannot read %s: %s", path, error)
         return None

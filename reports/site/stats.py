@@ -1,8 +1,9 @@
-"""A published year in numbers: goals per 区分, results per 達成度評価, and submission timeliness.
+"""A year in numbers: goals per 区分 and results per 達成度評価 (public), submission timeliness (staff).
 
 The goal numbers come from the current publication's frozen rows, so they match what was
-published; timeliness comes from the live workflow record (ReviewEvent) and the year's deadlines,
-and is shown as counts only.
+published. Timeliness (how many departments submitted by the deadline) comes from the live
+workflow record (ReviewEvent) and the year's deadlines: internal information, shown to the
+office's approvers only (reports.views.submissions), as counts.
 """
 
 from collections import Counter
@@ -13,10 +14,10 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from goals.models import EventAction, FiscalYear, GoalSheet, Phase
-from reports.site.charts import BarChart, Count, bar_chart
 from reports.models import Publication, PublicationKind, PublishedGoal
-from reports.selectors import current_publications
 from reports.search.selectors import ordered_tags
+from reports.selectors import current_publications
+from reports.site.charts import BarChart, Count, bar_chart
 from reports.table import TAG_SEPARATOR
 
 UNCATEGORISED = "区分なし"
@@ -44,7 +45,6 @@ class YearStatistics:
     department_count: int
     categories: list[Count]
     ratings: list[Count] | None  # None where the year has no rating scale or no results
-    timeliness: dict  # Phase -> [Count] in TIMELINESS_LABELS order
 
     @property
     def multi_tagged(self) -> bool:
@@ -53,14 +53,13 @@ class YearStatistics:
 
 
 def year_statistics(fiscal_year: FiscalYear, publication: Publication) -> YearStatistics:
-    """Every number of the statistics page. Four queries."""
+    """Every number of the public statistics page. Three queries."""
     rows = list(
         PublishedGoal.objects.filter(publication=publication).values_list(
             "categories", "rating", "department_code"
         )
     )
     with_results = publication.kind == PublicationKind.RESULT
-    phases = (Phase.PLAN, Phase.RESULT) if with_results else (Phase.PLAN,)
     return YearStatistics(
         fiscal_year=fiscal_year,
         publication=publication,
@@ -70,7 +69,6 @@ def year_statistics(fiscal_year: FiscalYear, publication: Publication) -> YearSt
         ratings=results_per_rating(fiscal_year, [rating for _, rating, _ in rows])
         if with_results
         else None,
-        timeliness=submission_timeliness(fiscal_year, phases),
     )
 
 
@@ -138,11 +136,10 @@ def timeliness(submitted_at: datetime | None, deadline: date | None) -> str:
 class YearCharts:
     categories: BarChart
     ratings: BarChart | None
-    timeliness: list[tuple[str, BarChart]]  # (phase label, chart), plan first
 
 
 def year_charts(stats: YearStatistics) -> YearCharts:
-    """The statistics as bar charts, each with the headings of its data table."""
+    """The public statistics as bar charts, each with the headings of its data table."""
     ratings = None
     if stats.ratings is not None:
         ratings = bar_chart(
@@ -151,7 +148,20 @@ def year_charts(stats: YearStatistics) -> YearCharts:
             counts=stats.ratings,
             label_heading="達成度評価",
         )
-    timeliness = [
+    return YearCharts(
+        categories=bar_chart(
+            id="chart-categories",
+            title="区分別の目標数",
+            counts=stats.categories,
+            label_heading="区分",
+        ),
+        ratings=ratings,
+    )
+
+
+def timeliness_charts(timeliness: dict) -> list[tuple[str, BarChart]]:
+    """(phase label, chart) of submission_timeliness' counts, 目標設定 first (the staff page)."""
+    return [
         (
             Phase(phase).label,
             bar_chart(
@@ -163,15 +173,5 @@ def year_charts(stats: YearStatistics) -> YearCharts:
                 unit="部署",
             ),
         )
-        for phase, counts in stats.timeliness.items()
+        for phase, counts in timeliness.items()
     ]
-    return YearCharts(
-        categories=bar_chart(
-            id="chart-categories",
-            title="区分別の目標数",
-            counts=stats.categories,
-            label_heading="区分",
-        ),
-        ratings=ratings,
-        timeliness=timeliness,
-    )

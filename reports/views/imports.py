@@ -35,14 +35,9 @@ from reports.imports.jobs import import_job_start, problem_rows
 from reports.imports.published import TableImportError, import_published_table
 from reports.imports.published_text import PublishedTableError, parse_published_table
 from reports.imports.table import MAX_ROWS, import_table
-from reports.imports.uploads import (
-    PendingUploadError,
-    UploadRejected,
-    pending_upload_keep,
-    pending_upload_take,
-    read_upload,
-)
+from reports.imports.uploads import PendingUploadError, pending_upload_keep, pending_upload_take
 from reports.models import ImportStatus, PendingUploadFlavor
+from wardservice.uploads import UploadRejected, read_upload
 
 TABLE, PUBLISHED = PendingUploadFlavor.DATA_TABLE, PendingUploadFlavor.PUBLISHED_TEXT
 PREVIEW_DEPARTMENTS = 50  # listed in the preview; the rest are counted
@@ -159,11 +154,12 @@ def _preview_context(summary):
 def success_message(filename, year, counts) -> str:
     """What the dashboard says after an import: the numbers of reports.imports.table's summary."""
     unchanged = counts.get("sheets_unchanged")
-    return (
-        f"{filename} を取り込みました: {fiscal_year_label(year)} 部署 {counts['departments']} "
-        f"(新規 {counts['departments_created']})、{counts['sheets_imported']} シート / {counts['goals_imported']} 目標"
-        f"{'、変更なし ' + str(unchanged) + ' シート' if unchanged else ''}。"
+    message = (
+        f"「{filename}」を取り込みました ({fiscal_year_label(year)}): 部署 {counts['departments']} "
+        f"(うち新規 {counts['departments_created']})、シート {counts['sheets_imported']} 件、"
+        f"目標 {counts['goals_imported']} 件。"
     )
+    return message + (f"変更のなかったシート {unchanged} 件は、そのままです。" if unchanged else "")
 
 
 @login_required
@@ -316,10 +312,12 @@ def published_confirm(request, office, year):
     except TableImportError as error:
         context["rejected"] = f"{error} (何も取り込んでいません)"
         return render(request, "staff/import_published.html", context)
-    messages.success(
-        request,
-        f"{pending.filename} を取り込みました: {fiscal_year_label(year)} 部署 {len(table.departments)} "
-        f"(新規 {summary.departments_created})、{summary.sheets_imported} シート / {summary.goals_imported} 目標"
-        f"{'、変更なし ' + str(summary.sheets_unchanged) + ' シート' if summary.sheets_unchanged else ''}。",
-    )
+    counts = {
+        "departments": len(table.departments),
+        "departments_created": summary.departments_created,
+        "sheets_imported": summary.sheets_imported,
+        "goals_imported": summary.goals_imported,
+        "sheets_unchanged": summary.sheets_unchanged,
+    }
+    messages.success(request, success_message(pending.filename, year, counts))
     return redirect(_dashboard_url(office_obj, year))

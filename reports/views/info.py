@@ -4,14 +4,17 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from reports.selectors import public_fiscal_year
 from reports.site import stats
 from reports.site.accessibility import load_results
-from reports.selectors import public_fiscal_year
 
 
 @require_safe
 def year_stats(request, office, year):
-    """A published year's goals per 区分, results per 評価 and submission timeliness, as charts and tables."""
+    """A published year's goals per 区分 and results per 評価, as charts and tables.
+
+    Only what the publication says: how each department kept its deadlines is internal, for the
+    office's approvers (reports.views.submissions)."""
     fiscal_year = public_fiscal_year(office_slug=office, year=year)
     publication = stats.current_publication_of(fiscal_year) if fiscal_year else None
     if publication is None:

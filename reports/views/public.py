@@ -6,6 +6,7 @@ Last-Modified so that browsers and caches can ask "has it changed?" and get a 30
 """
 
 from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -14,10 +15,14 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
+from goals.wareki import fiscal_year_label
 from reports import selectors
 from reports.exporters import get_exporter
+from reports.furigana import serving as furigana
 from reports.models import FileFormat
 from reports.search.terms import MAX_QUERY_LENGTH, MAX_TERMS, split_terms
+from reports.table import TITLE_SUFFIX
+from reports.views import corrections
 
 # Offices on one page of the front page: with ten years each, two hundred year links.
 OFFICES_PER_PAGE = 20
@@ -51,9 +56,11 @@ def home(request):
 
 @require_safe
 def year_table(request, office, year):
-    """The year's page, as the version the public sees published it."""
+    """The year's page, as the version the public sees published it; for the office's approvers,
+    with 「訂正する」 under its title (reports.views.corrections)."""
     stored = selectors.current_file(office_slug=office, year=year, fmt=FileFormat.HTML)
-    return _serve(request, stored)
+    page = furigana.year_page(request, stored)
+    return corrections.staff_page(request, stored, page) or _serve(request, stored, page=page)
 
 
 @require_safe
@@ -68,7 +75,7 @@ def version_page(request, office, year, version):
     stored = selectors.version_file(
         office_slug=office, year=year, version=version, fmt=FileFormat.HTML
     )
-    return _serve(request, stored, archived=True)
+    return _serve(request, stored, archived=True, page=furigana.year_page(request, stored))
 
 
 @require_safe
@@ -78,32 +85,56 @@ def version_download(request, office, year, version, fmt):
     return _serve(request, stored, archived=True)
 
 
-def _serve(request, stored, *, archived=False):
-    """The stored file, or 304 when the client has it already; 404 for anything unpublished."""
+def _serve(request, stored, *, archived=False, page=None):
+    """The stored file, or 304 when the client has it already; 404 for anything unpublished.
+
+    `page` (reports.furigana.serving) is a year page with ふりがな: the reader's choice of its
+    stored files, varying with the reader's cookie."""
     if stored is None:
         raise Http404("この年度の表は公表されていません。")
-    etag = f'"{stored.sha256}"'
-    last_modified = int(stored.publication.published_at.timestamp())
+    etag = page.etag if page else f'"{stored.sha256}"'
+    last_modified = int((page.modified_at if page else stored.publication.published_at).timestamp())
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if response is None:
-        response = _file_response(stored)
+    if response is None and page:
+        response = page.response()
+    elif response is None:
+        response = _file_response(stored, download=request.GET.get("download") == "1")
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     if archived:
         patch_cache_control(response, public=True, max_age=ARCHIVE_MAX_AGE)
     else:
         patch_cache_control(response, public=True, no_cache=True)
+    if page:
+        page.remember(request, response)
     return response
 
 
-def _file_response(stored):
+def _file_response(stored, *, download=False):
     content_type = get_exporter(stored.format).content_type
     if stored.format == FileFormat.HTML:
         return FileResponse(stored.file.open("rb"), content_type=content_type)
     # The name the file was stored under is the name the exporter gave it (table-…-result.pdf).
-    return FileResponse(
-        stored.file.open("rb"),
-        content_type=content_type,
-        as_attachment=True,
-        filename=PurePosixPath(stored.file.name).name,
+    name = PurePosixPath(stored.file.name).name
+    if stored.format != FileFormat.PDF:
+        return FileResponse(stored.file.open("rb"), content_type=content_type, as_attachment=True, filename=name)
+    # The PDF opens in the browser's viewer (?download=1 saves it instead), named by its title.
+    response = FileResponse(stored.file.open("rb"), content_type=content_type)
+    response["Content-Disposition"] = content_disposition(
+        "attachment" if download else "inline", ascii_name=name, name=pdf_title_name(stored)
     )
+    return response
+
+
+def pdf_title_name(stored) -> str:
+    """令和2年度 中原区役所サービス向上目標 第1版.pdf: the table's title and the version."""
+    publication = stored.publication
+    fiscal_year = publication.fiscal_year
+    title = f"{fiscal_year_label(fiscal_year.year)} {fiscal_year.office.name}{TITLE_SUFFIX}"
+    return f"{title} 第{publication.version}版.pdf"
+
+
+def content_disposition(disposition: str, *, ascii_name: str, name: str) -> str:
+    """The header with both names (RFC 6266): `filename*` in UTF-8 (RFC 5987) for the Japanese
+    title, which browsers prefer, and the plain ASCII name for any client that does not read it."""
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -3,23 +3,37 @@
 Approvers (year.manage) publish; viewers (office.view) see the same pages but every POST is a
 403; anyone else gets a 404, as if the office did not exist. Thin views: the page shows what
 publishing will do, a POST calls the service, a refusal (PublishingError) becomes a message.
+
+公表 itself is a confirmation page (reports.publishing.preview): the table as it will be frozen,
+what a 訂正 changes, a preview PDF, and a form that publishes only with the explicit
+confirmation and only the table the page showed.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.permissions import get_access
 from goals.access import get_fiscal_year
+from goals.forms import ErrorLink, field_error_links
 from reports import selectors
 from reports.models import Publication, PublicationKind
-from reports.publishing.services import PublishingError, publication_request, publication_retry
+from reports.publishing.forms import PublishForm
+from reports.publishing.preview import WATERMARK, PreviewNotReady, preview_pdf, publication_preview
+from reports.publishing.services import (
+    STALE_PREVIEW,
+    PublishingError,
+    StalePreviewError,
+    publication_request,
+    publication_retry,
+)
+from reports.views.public import content_disposition
 
 
 def _year(request, office, year):
@@ -42,12 +56,6 @@ def _can_publish(request, fiscal_year):
 def _publication(fiscal_year, version):
     queryset = fiscal_year.publications.select_related("published_by").defer("table")
     return get_object_or_404(queryset, version=version)
-
-
-def _overview_url(fiscal_year):
-    return reverse(
-        "publishing:overview", kwargs={"office": fiscal_year.office.slug, "year": fiscal_year.year}
-    )
 
 
 def _progress_url(publication):
@@ -85,25 +93,138 @@ def overview(request, office, year):
     )
 
 
-@login_required
-@require_POST
-def publish(request, office, year, kind):
-    """公表: freeze the table of this kind as the next version and start rendering it."""
-    fiscal_year = _managed_year(request, office, year)
+def _kind(kind):
     if kind not in PublicationKind.values:
         raise Http404
+    return PublicationKind(kind)
+
+
+def _publish_url(fiscal_year, kind):
+    return reverse(
+        "publishing:publish",
+        kwargs={"office": fiscal_year.office.slug, "year": fiscal_year.year, "kind": kind},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def publish(request, office, year, kind):
+    """公表: GET shows the table as it will be frozen and asks for the confirmation; POST freezes
+    it as the next version and starts rendering — only when confirmed, and only the table shown.
+
+    A refusal shows the page again, as it is now, with the 訂正内容 as typed and nothing published.
+    """
+    fiscal_year = _managed_year(request, office, year)
+    kind = _kind(kind)
+    preview = publication_preview(fiscal_year, kind)
+    correction = preview.readiness.is_correction
+    if request.method == "GET":
+        form = PublishForm(initial={"fingerprint": preview.fingerprint}, correction=correction)
+        return _confirm(request, fiscal_year, preview, form)
+    if not preview.ok:  # nothing to confirm: why not, as the page shows it
+        form = PublishForm(correction=correction)
+        return _confirm(request, fiscal_year, preview, form, refused=preview.refusal)
+    form = PublishForm(request.POST, correction=correction)
+    form.is_valid()
+    seen = form.cleaned_data.get("fingerprint")
+    if seen and seen != preview.fingerprint:
+        # Before anything else: the page asked about another table (or version) than this one.
+        return _shown_again(request, fiscal_year, preview, StalePreviewError(STALE_PREVIEW))
+    if form.errors:
+        return _confirm(request, fiscal_year, preview, form)
     try:
         publication = publication_request(
-            fiscal_year=fiscal_year, kind=kind, by=request.user, note=request.POST.get("note", "")
+            fiscal_year=fiscal_year,
+            kind=kind,
+            by=request.user,
+            note=form.cleaned_data.get("note", ""),
+            fingerprint=seen,
         )
     except PublishingError as error:
-        messages.error(request, str(error))
-        return redirect(_overview_url(fiscal_year))
+        return _shown_again(request, fiscal_year, preview, error)
     messages.success(
         request,
         f"第{publication.version}版 ({publication.get_kind_display()}) の公表を受け付けました。",
     )
     return redirect(_progress_url(publication))
+
+
+def _shown_again(request, fiscal_year, preview, error):
+    """The page as it is now after a refused 公表, the 訂正内容 as typed: to be confirmed afresh."""
+    # Recomputed: the refusal may have come from a change made after `preview` was read.
+    preview = publication_preview(fiscal_year, preview.readiness.kind)
+    form = PublishForm(
+        initial={"fingerprint": preview.fingerprint, "note": request.POST.get("note", "")},
+        correction=preview.readiness.is_correction,
+    )
+    stale = isinstance(error, StalePreviewError)
+    return _confirm(request, fiscal_year, preview, form, refused=str(error), stale=stale)
+
+
+def _confirm(request, fiscal_year, preview, form, *, refused="", stale=False):
+    links = []
+    if refused:  # the stale notice is shown only with a table to confirm
+        links.append(ErrorLink("stale-notice" if stale and preview.ok else "confirm-heading", refused))
+    if form.is_bound:
+        links += field_error_links(form, hidden_target="confirm-heading")
+    kind = preview.readiness.kind
+    return render(
+        request,
+        "staff/publish_confirm.html",
+        {
+            "fiscal_year": fiscal_year,
+            "office": fiscal_year.office,
+            "preview": preview,
+            "readiness": preview.readiness,
+            "table": preview.table,
+            "changes": preview.changes,
+            "form": form,
+            "stale": stale,
+            "error_links": links,
+            "pdf_url": reverse(
+                "publishing:preview_pdf",
+                kwargs={"office": fiscal_year.office.slug, "year": fiscal_year.year, "kind": kind},
+            )
+            + f"?v={preview.fingerprint}",
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def publish_preview_pdf(request, office, year, kind):
+    """The preview PDF: the table as 公表 would freeze it now, marked 「公表前のプレビュー」.
+
+    For approvers only, made on request and never cached. With ?v= (the page's fingerprint) a
+    table that changed since the page was shown is not rendered: the page is shown again.
+    """
+    fiscal_year = _managed_year(request, office, year)
+    kind = _kind(kind)
+    preview = publication_preview(fiscal_year, kind)
+    if not preview.ok:
+        messages.error(request, preview.refusal)
+        return redirect(_publish_url(fiscal_year, kind))
+    seen = request.GET.get("v")
+    if seen and seen != preview.fingerprint:
+        messages.warning(
+            request,
+            "確認のページを開いた後に、公表する表の内容が変わりました。現在の内容を確認してから、PDFを開き直してください。",
+        )
+        return redirect(_publish_url(fiscal_year, kind))
+    table = preview.table
+    try:
+        data = preview_pdf(fiscal_year, table)
+    except PreviewNotReady as waiting:
+        messages.info(request, str(waiting))
+        return redirect(_publish_url(fiscal_year, kind))
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(
+        "inline",
+        ascii_name=f"preview-{table.office_slug}-{table.year}-{table.kind}.pdf",
+        name=f"{WATERMARK} {table.title}.pdf",
+    )
+    return response
 
 
 @login_required

@@ -7,9 +7,11 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_safe
 
 from departments.permissions import get_access
+from reports.furigana import serving as furigana
+from reports.furigana.search import hit_groups_with_readings
 from reports.search import selectors as search_selectors
 from reports.search.forms import SearchForm
-from reports.search.terms import MAX_QUERY_LENGTH, term_pattern
+from reports.search.terms import MAX_QUERY_LENGTH, term_matcher
 
 PER_PAGE = 20
 # A search counts and pages through at most this many hits. Counting every hit of a common word
@@ -68,7 +70,7 @@ def _run(request, form, goals_for, groups_for):
             page_numbers=page.paginator.get_elided_page_range(
                 page.number, on_each_side=2, on_ends=1
             ),
-            groups=groups_for(page.object_list, term_pattern(criteria["q"])),
+            groups=groups_for(page.object_list, term_matcher(criteria["q"])),
         )
     return context
 
@@ -84,7 +86,16 @@ def search(request):
         search_selectors.search_published_goals,
         search_selectors.public_hit_groups,
     )
-    return render(request, "reports/search.html", context)
+    # ふりがな on the hits, from the readings stored with each version (reports.furigana).
+    on, explicit = furigana.wanted(request)
+    if context.get("searched"):
+        context["furigana"] = {"on": on, "href": furigana.toggle_href(on, request.GET)}
+        if on:
+            matcher = term_matcher(form.cleaned_data["q"])
+            context["groups"] = hit_groups_with_readings(context["groups"], matcher)
+    response = render(request, "reports/search.html", context)
+    furigana.remember(request, response, on, explicit)
+    return response
 
 
 @login_required

@@ -1,7 +1,8 @@
 """The Excel entry workbook: download, upload with a preview of the changes, 確定, and a zip for 総務課.
 
-Who: the department's editors (sheet.edit) and the office's approvers (sheet.review). A viewer
-sees the sheet but gets a 403; anyone who may not see the sheet gets a 404.
+Who: whoever may write the sheet (sheet.edit): the department's editors and the office's approvers,
+who upload for a department as 代理入力. A viewer sees the sheet but gets a 403; anyone who may
+not see the sheet gets a 404.
 
 Between the preview and 確定 the uploaded bytes wait as a PendingUpload (reports.imports.uploads); the
 確定 form posts back only its random token, which names exactly the file that was previewed and
@@ -18,15 +19,18 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from departments.people import person_name
 from departments.permissions import get_access
+from goals import writing
 from goals.access import get_fiscal_year, get_sheet
 from goals.diff import content_changes
 from goals.models import EventChannel, Phase
 from goals.rules import entry_workbook_refusal
-from goals.selectors import sheet_content, sheets_with_content
+from goals.selectors import sheet_content, sheet_last_event, sheets_with_content
 from goals.services import sheet_save_plan, sheet_save_results
 from goals.services.editing import (
     check_version,
@@ -34,14 +38,8 @@ from goals.services.editing import (
     results_content_after_save,
 )
 from goals.services.errors import GoalsError, StaleSheetError
-from reports.imports.uploads import (
-    MAX_UPLOAD_BYTES,
-    PendingUploadError,
-    UploadRejected,
-    pending_upload_keep,
-    pending_upload_take,
-    read_upload,
-)
+from plain.selectors import office_glossary
+from reports.imports.uploads import PendingUploadError, pending_upload_keep, pending_upload_take
 from reports.imports.workbook import (
     build_entry_workbook,
     entry_filename,
@@ -49,21 +47,14 @@ from reports.imports.workbook import (
     read_entry_workbook,
 )
 from reports.models import PendingUploadFlavor
+from wardservice.uploads import MAX_UPLOAD_BYTES, UploadRejected, read_upload
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _entry_sheet(request, office, year, code):
-    """The sheet for an editor of the department or an approver of the office (viewers 403)."""
-    sheet = get_sheet(request, office, year, code, permission="sheet.view")
-    access = get_access(request)
-    office_obj, department = sheet.fiscal_year.office, sheet.department
-    if not (
-        access.has("sheet.edit", office=office_obj, department=department)
-        or access.has("sheet.review", office=office_obj)
-    ):
-        raise PermissionDenied
-    return sheet
+    """The sheet for whoever may write it: its editors, the office's approvers (viewers 403)."""
+    return get_sheet(request, office, year, code, permission="sheet.edit")
 
 
 def _urls(sheet):
@@ -91,7 +82,26 @@ def download(request, office, year, code):
     )
 
 
-def _render_upload(request, sheet, *, problems=(), error="", status=200):
+def outdated_workbook(sheet, file_version) -> str:
+    """Why a workbook made from an earlier version of the sheet is refused, and what to do: the
+    file is on the person's computer, untouched; a new one is made from the sheet as it is now."""
+    if file_version > sheet.version:
+        return (
+            f"このファイルの版 (第{file_version}版) がシート (第{sheet.version}版) と合いません。ファイルの内容は"
+            "取り込んでいません。最新の記入用ファイルをダウンロードし、灰色のセルは変更せずに入力してください。"
+        )
+    last = sheet_last_event(sheet)
+    when = f"{dateformat.format(timezone.localtime(last.created_at), 'Y年n月j日 H:i')} に" if last else ""
+    who = f"{person_name(last.actor)} さんが" if last and last.actor else ""
+    changed = f"{who}{when}シートを更新しました" if who else f"{when}シートが更新されています"
+    return (
+        f"このファイルは、シートの今の内容より古い版から作られています (ファイルは第{file_version}版、"
+        f"シートは第{sheet.version}版)。ファイルのダウンロード後に、{changed}。ファイルの内容は取り込んでいません。"
+        "最新の記入用ファイルをダウンロードし、入力し直してからアップロードしてください。"
+    )
+
+
+def _render_upload(request, sheet, *, problems=(), error="", outdated=False, status=200):
     return render(
         request,
         "staff/entry_upload.html",
@@ -102,6 +112,7 @@ def _render_upload(request, sheet, *, problems=(), error="", status=200):
             "refusal": entry_workbook_refusal(sheet),
             "problems": problems,
             "error": error,
+            "outdated": outdated,
             "urls": _urls(sheet),
             "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
         },
@@ -130,7 +141,7 @@ def upload(request, office, year, code):
     try:
         check_version(sheet, version)
     except StaleSheetError as error:
-        return _render_upload(request, sheet, error=str(error), status=409)
+        return _render_upload(request, sheet, error=outdated_workbook(error.sheet, version), outdated=True, status=409)
 
     pending = pending_upload_keep(
         owner=request.user,
@@ -159,6 +170,10 @@ def upload(request, office, year, code):
             "token": pending.token,
             "version": version,
             "urls": _urls(sheet),
+            # やさしい日本語: the file's texts as they would be saved, field by field
+            "writing_hints": writing.analyse_fields(
+                writing.content_texts(after, phase), office_glossary(sheet.fiscal_year.office)
+            ),
         },
     )
 
@@ -206,6 +221,9 @@ def confirm(request, office, year, code):
                 by=request.user,
                 channel=EventChannel.WORKBOOK,
             )
+    except StaleSheetError as error:
+        messages.error(request, outdated_workbook(error.sheet, version))
+        return redirect(urls["upload"])
     except GoalsError as error:
         messages.error(request, str(error))
         return redirect(urls["upload"])

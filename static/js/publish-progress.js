@@ -1,10 +1,14 @@
 /*
  * The progress pages of background work — 公表 (a version's files being made) and a データ
  * 取込 being written: polls the status (JSON) while the work runs, moves the progress bar and
- * the status text (an aria-live region, so screen readers hear the change), and reloads the page
- * once the work has finished or failed, so that the server shows the outcome: the links and
- * files, the numbers imported, or the error (and 再試行). A 公表 that has stopped moving (the
- * status says "stalled") shows its notice and 再試行 button, already on the page but hidden.
+ * the status text, and reloads the page once the work has finished or failed, so that the server
+ * shows the outcome: the links and files, the numbers imported, or the error (and 再試行). A 公表
+ * that has stopped moving (the status says "stalled") shows its notice and 再試行 button, already
+ * on the page but hidden.
+ *
+ * Screen readers hear milestones only, through one polite live region ([data-progress-announce]):
+ * the work starting (a new status), each quarter (25 %, 50 %, 75 %), stalling, and the end —
+ * never the figure that changes every second.
  *
  * Progressive enhancement only: without this file the page offers a 再読み込み link. No inline
  * script, so a strict Content-Security-Policy can be added later.
@@ -14,6 +18,7 @@
 
   var INTERVAL = 1000;
   var MAX_INTERVAL = 10000;
+  var RELOAD_DELAY = 1500; // the end is announced before the page is loaded again
 
   function start(root) {
     var url = root.getAttribute("data-status-url");
@@ -22,7 +27,36 @@
     var percent = root.querySelector("[data-progress]");
     var stalled = document.querySelector("[data-stalled]");
     var updatedAt = stalled && stalled.querySelector("[data-updated-at]");
+    var announcer = root.querySelector("[data-progress-announce]");
     var delay = INTERVAL;
+    var heard = {
+      status: root.getAttribute("data-status"),
+      quarter: Math.floor((Number(bar.value) || 0) / 25),
+      stalled: Boolean(stalled && !stalled.hidden),
+    };
+
+    function say(text) {
+      if (announcer && text) {
+        announcer.textContent = text;
+      }
+    }
+
+    /** What is worth saying about this status, or "" (see the header). */
+    function milestone(data) {
+      var quarter = Math.floor(data.progress / 25);
+      var text = "";
+      if (data.finished) {
+        text = data.status_label + "。結果を表示します。";
+      } else if (data.stalled && !heard.stalled) {
+        text = "作成が止まっています。再試行できます。";
+      } else if (data.status !== heard.status) {
+        text = "進捗: " + data.status_label;
+      } else if (quarter > heard.quarter && quarter < 4) {
+        text = "進捗: " + data.progress + "%";
+      }
+      heard = { status: data.status, quarter: Math.max(quarter, heard.quarter), stalled: Boolean(data.stalled) };
+      return text;
+    }
 
     function show(data) {
       bar.value = data.progress;
@@ -49,9 +83,12 @@
         })
         .then(function (data) {
           show(data);
+          say(milestone(data));
           delay = INTERVAL;
           if (data.finished) {
-            window.location.reload();
+            window.setTimeout(function () {
+              window.location.reload();
+            }, RELOAD_DELAY);
           } else {
             window.setTimeout(poll, delay);
           }

@@ -14,6 +14,7 @@
   var EDGES = new RegExp("^" + SPACE + "+|" + SPACE + "+$", "g");
   var PREVIEW_DELAY = 500;
   var ANNOUNCE_DELAY = 1000;
+  var NEAR_LIMIT = 0.9; // the share of a field's limit from which the count is read out
 
   /** The length the server will count: code points (not UTF-16 units), one per line break, edges trimmed. */
   function countChars(value) {
@@ -43,7 +44,9 @@
     var counter = document.createElement("p");
     counter.className = "char-count form-text mb-0";
     counter.id = textarea.id + "_count";
-    // A separate, quieter region: read out once typing pauses, not on every key.
+    // A separate, quieter region, read out once typing pauses and only near the limit (NEAR_LIMIT
+    // and over): a count after every pause would talk over the typing. The count itself is the
+    // field's description, heard whenever the person asks for it (or comes back to the field).
     var live = document.createElement("p");
     live.className = "visually-hidden";
     live.setAttribute("aria-live", "polite");
@@ -60,7 +63,15 @@
     }
     var announce = debounce(function () {
       var over = render();
-      live.textContent = over > 0 ? over + " 文字超過しています。" : "残り " + -over + " 文字です。";
+      var text = "";
+      if (over > 0) {
+        text = over + " 文字超過しています。";
+      } else if (limit + over >= limit * NEAR_LIMIT) {
+        text = "残り " + -over + " 文字です。";
+      }
+      if (live.textContent !== text) {
+        live.textContent = text;
+      }
     }, ANNOUNCE_DELAY);
     textarea.addEventListener("input", function () {
       render();
@@ -138,6 +149,7 @@
     var next = template.content.querySelector("table");
     var current = target.querySelector("table");
     if (!next) {
+      target.replaceChildren(template.content);  // no goal typed: the sentence that says so
       return;
     }
     var nextRows = next.querySelectorAll("tbody tr");
@@ -205,6 +217,8 @@
     function sync() {
       // Keep the reason visible while it has text or an error, so nothing typed is hidden.
       reason.hidden = !checkbox.checked && !textarea.value && !textarea.classList.contains("is-invalid");
+      // The reason is needed once 省略 is ticked (the help text says so; this tells screen readers).
+      textarea.setAttribute("aria-required", checkbox.checked ? "true" : "false");
     }
     checkbox.addEventListener("change", sync);
     sync();

@@ -1,6 +1,7 @@
 """Writes docs/accessibility-results.json, the results the accessibility statement (/accessibility/)
-publishes: axe-core (WCAG 2.1 A/AA rules, headless Chromium) and the Nu Html Checker on every
-public page, shown with the seed's year published.
+publishes: axe-core (WCAG 2.2 A/AA rules and best practices, headless Chromium), the Nu Html
+Checker and the page's width at 390 and 320 CSS px, on every public page and every staff page, as
+the walk of tests/browser/site_walk.py reaches them (each person's pages, in each state).
 
 Runs only when asked:  WARDSERVICE_A11Y_REPORT=1 pytest tests/browser/test_accessibility_report.py
 The file is written before the assertion, so a failing page is recorded as failing, not hidden.
@@ -11,13 +12,15 @@ import os
 import subprocess
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import AXE_TAGS
+from tests.browser.conftest import AXE_TAGS_WCAG22
+from tests.browser.site_walk import WALKS, Walker
+from tests.browser.site_world import build_world
 from tests.markup.vnu import VNU_JAR, check, missing_tools
-from tests.reports.publishing import publish, use_tmp_media
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,18 +33,7 @@ pytestmark = [
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REPORT = PROJECT_ROOT / "docs" / "accessibility-results.json"
-
-# Every public page (name as the statement lists it, URL).
-PUBLIC_PAGES = [
-    ("トップページ", "/"),
-    ("年度の表 (令和2年度 中原区役所)", "/reports/nakahara/2020/"),
-    ("統計 (令和2年度 中原区役所)", "/reports/nakahara/2020/stats/"),
-    ("目標の検索", "/reports/search/"),
-    ("目標の検索 (検索結果)", "/reports/search/?q=窓口"),
-    ("オープンデータ", "/reports/opendata/"),
-    ("ウェブアクセシビリティ方針", "/accessibility/"),
-    ("職員ログイン", "/accounts/login/"),
-]
+PUBLIC = "一般"  # the walk of the public pages (site_walk.WALKS)
 
 
 def axe_version() -> str:
@@ -57,43 +49,50 @@ def vnu_version() -> str:
     return out.stdout.split()[0]
 
 
-def test_write_accessibility_results(page, axe, seed_year, settings, tmp_path):
+def test_write_accessibility_results(browser, live_server, axe, seed_year, settings, tmp_path):
     reason = missing_tools()
     if reason:
         pytest.fail(f"cannot run the Nu Html Checker: {reason}")
-    use_tmp_media(settings, tmp_path)
-    publish(seed_year)  # through the real service: the year's page is the stored one
+    world = build_world(seed_year, settings, tmp_path)
 
-    axe_counts, documents = {}, {}
-    for _, url in PUBLIC_PAGES:
-        response = page.goto(url)
-        assert response is not None and response.status == 200, url
-        axe_counts[url] = len(axe(page))
-        documents[url] = response.body()  # the HTML as served, not as the browser changed it
-    vnu_errors = {
-        url: sum(m.is_error for m in messages) for url, messages in check(documents).items()
-    }
+    sections = {"pages": [], "staff_pages": []}
+    problems = []  # what the failing pages' checks said, for the assertion
+    for person, walk in WALKS:
+        site = Walker(browser, live_server.url, axe, keep_documents=True)
+        try:
+            walk(site, world)
+        finally:
+            site.close()
+        vnu = {
+            name: [m for m in messages if m.is_error] for name, messages in check(site.documents).items()
+        }
+        section = sections["pages" if person == PUBLIC else "staff_pages"]
+        section += [
+            {
+                "name": name,
+                "url": unquote(checked.url.removeprefix(live_server.url)),
+                "axe_violations": len(checked.violations),
+                "vnu_errors": len(vnu.get(name, [])),
+                "too_wide": len(checked.too_wide),
+            }
+            for name, checked in site.checked.items()
+        ]
+        for name, checked in site.checked.items():
+            problems += [f"{name}: {v['id']}" for v in checked.violations]
+            problems += [f"{name}: {m}" for m in vnu.get(name, [])]
+            problems += [f"{name}: {too_wide}" for too_wide in checked.too_wide]
 
     results = {
         "checked_at": datetime.now(ZoneInfo("Asia/Tokyo")).isoformat(timespec="seconds"),
-        "standard": "JIS X 8341-3:2016 適合レベル AA (axe-core: " + ", ".join(AXE_TAGS) + ")",
+        "standard": "JIS X 8341-3:2016 適合レベル AA (axe-core: " + ", ".join(AXE_TAGS_WCAG22) + ")",
         "tools": {
             "axe-core": axe_version(),
             "vnu": vnu_version(),
-            "browser": f"Chromium {page.context.browser.version}",
+            "browser": f"Chromium {browser.version}",
         },
-        "pages": [
-            {
-                "name": name,
-                "url": url,
-                "axe_violations": axe_counts[url],
-                "vnu_errors": vnu_errors[url],
-            }
-            for name, url in PUBLIC_PAGES
-        ],
+        **sections,
     }
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
-    failing = [p for p in results["pages"] if p["axe_violations"] or p["vnu_errors"]]
-    assert not failing, f"pages with problems (see {REPORT.name}): {failing}"
+    assert not problems, f"pages with problems (see {REPORT.name}):\n" + "\n".join(problems)

@@ -214,6 +214,8 @@ def test_the_approvers_pages_and_the_publish_progress_script(watched, world, set
     # production; the page polls the status and shows the outcome once the worker has run.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     page = approver.visit(reverse("publishing:overview", kwargs={"office": "nakahara", "year": 2020}))
+    page.get_by_role("link", name="目標と実績の表を確認して公表する").click()
+    page.get_by_label("内容を確認しました。公表します。").check()  # the confirmation page
     page.get_by_role("button", name="目標と実績の表を公表する").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("第2版 (目標と実績) の公表")
     expect(page.get_by_text("状態: 公表待ち")).to_be_visible()

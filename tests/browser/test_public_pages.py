@@ -144,7 +144,7 @@ def test_stylesheets_are_served_and_applied(page, published_seed):
     assert number.bounding_box()["width"] * 5 < text.bounding_box()["width"]
 
 
-def test_year_table_structure_is_exposed_to_assistive_technology(page, published_seed):
+def test_year_table_structure_is_exposed_to_assistive_technology_with_its_contents(page, published_seed, axe):
     table_data = build_table(published_seed, "result")
     open_page(page, YEAR_URL)
 
@@ -161,10 +161,12 @@ def test_year_table_structure_is_exposed_to_assistive_technology(page, published
     for i in range(headers.count()):
         expect(headers.nth(i)).to_have_attribute("scope", "col")
 
-    # One row group for the head, then one per department, each led by the department's name.
+    # One row group for the head, then one per department, each led by the department's name
+    # and ended by a row with the link back to the 目次.
     expect(table.get_by_role("rowgroup")).to_have_count(1 + len(table_data.departments))
     goals = sum(len(d.goals) for d in table_data.departments)
-    expect(table.get_by_role("row")).to_have_count(1 + goals)
+    expect(table.get_by_role("row")).to_have_count(1 + goals + len(table_data.departments))
+    expect(table.get_by_role("link", name="目次へ戻る")).to_have_count(len(table_data.departments))
     for department in table_data.departments:
         name = table.get_by_role("rowheader", name=department.name, exact=True)
         expect(name).to_have_attribute("scope", "rowgroup")
@@ -173,6 +175,33 @@ def test_year_table_structure_is_exposed_to_assistive_technology(page, published
     expect(table.get_by_role("rowheader", name=re.compile(r"^目標\s?1$"))).to_have_count(
         len(table_data.departments)
     )
+    check_contents_lead_to_each_department_and_back(page, axe, table_data.departments)
+
+
+def check_contents_lead_to_each_department_and_back(page, axe, departments):
+    """The 目次: a department's link brings its heading into view, its last row leads back."""
+    contents = page.get_by_role("navigation", name="目次")
+    expect(contents.get_by_role("link")).to_have_count(1 + len(departments))  # the policy, then each
+    department = departments[12]  # far down the 9,000 px page
+    heading = page.get_by_role("rowheader", name=department.name, exact=True)
+    expect(heading).not_to_be_in_viewport()
+
+    contents.get_by_role("link", name=department.name, exact=True).click()
+
+    expect(page).to_have_url(re.compile(rf"#dept-{department.code}$"))
+    expect(heading).to_be_in_viewport()
+    violations = axe(page)
+    assert not violations, str(violations)
+
+    page.locator(f"#dept-{department.code}").get_by_role("link", name="目次へ戻る").click()
+
+    expect(page).to_have_url(re.compile(r"#toc$"))
+    expect(contents.get_by_role("heading", name="目次")).to_be_in_viewport()
+    expect(heading).not_to_be_in_viewport()
+    # Printed, the page is the table: no contents, no links back to them.
+    page.emulate_media(media="print")
+    expect(contents).to_be_hidden()
+    expect(page.get_by_role("link", name="目次へ戻る").first).to_be_hidden()
 
 
 def test_year_page_reflows_at_320_css_pixels(page, published_seed, axe):
@@ -198,6 +227,9 @@ def test_year_page_offers_the_downloads_by_name(page, published_seed):
     expect(downloads.get_by_role("link", name="項目の説明と利用条件")).to_have_attribute(
         "href", "/reports/opendata/"
     )
+    # The PDF opens in the browser; beside it, the link that saves it instead.
+    save = downloads.get_by_role("link", name="PDFを保存 (ダウンロード)")
+    assert save.evaluate("a => new URL(a.href).pathname + new URL(a.href).search") == YEAR_URL + "table.pdf?download=1"
 
 
 @pytest.mark.skipif(

@@ -1,5 +1,6 @@
-"""公表 in a real browser: an approver publishes the 2021 plan table and watches it being made; then
-a visitor finds the year on the front page, reads it and downloads the PDF and the CSV."""
+"""公表 in a real browser: an approver checks the 2021 plan table on the confirmation page, is refused
+without the explicit confirmation, publishes it and watches it being made; then a visitor finds
+the year on the front page, reads it and downloads the PDF and the CSV."""
 
 import re
 
@@ -64,7 +65,28 @@ def test_an_approver_publishes_and_a_visitor_downloads(page, axe, planned_2021, 
 
     plan = page.get_by_role("region", name="目標の表 (目標のみ)")
     expect(plan).to_contain_text("第1版として公表します")
-    plan.get_by_role("button", name="目標の表を公表する").click()
+    plan.get_by_role("link", name="目標の表を確認して公表する").click()
+
+    # The confirmation: what will be public, the table as it will be frozen, the preview PDF.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("令和3年度 (2021年度) 目標の表の公表")
+    sheets = planned_2021.sheets.count()
+    summary = page.get_by_role("region", name="公表の内容")
+    expect(summary).to_contain_text("第1版 — 初めての公表")
+    expect(summary).to_contain_text(f"{sheets}部署、目標{sheets}件")
+    preview = page.get_by_role("table", name=YEAR_TITLE)
+    expect(preview.get_by_role("row").filter(has_text="の窓口で分かりやすく案内します。")).to_have_count(sheets)
+    expect(page.get_by_role("link", name="プレビューのPDFを開く")).to_be_visible()
+
+    # Without the confirmation nothing is published: the error summary says why and has focus.
+    # (axe checks the page in this state: all of it, with the summary and the field's error.)
+    page.get_by_role("button", name="目標の表を公表する").click()
+    expect(page).to_have_title(re.compile(r"^エラー: "))
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary")).to_contain_text("内容を確認しました。公表します。: 公表するには、表の内容を確認してからチェックを入れてください。")
+    assert not Publication.objects.exists()
+    assert not axe(page), str(axe(page))
+    page.get_by_label("内容を確認しました。公表します。").check()
+    page.get_by_role("button", name="目標の表を公表する").click()
 
     # The version waits for the worker; the page says so and keeps asking.
     expect(page.get_by_role("heading", level=1)).to_contain_text("第1版 (目標) の公表")
@@ -90,7 +112,8 @@ def test_an_approver_publishes_and_a_visitor_downloads(page, axe, planned_2021, 
     expect(page.get_by_text("第1版 (目標)")).to_be_visible()
     assert not axe(page), str(axe(page))
     downloads = page.get_by_role("region", name="ダウンロード")
-    for name, magic in [("PDF (印刷用)", b"%PDF-"), ("CSV (オープンデータ、UTF-8)", b"\xef\xbb\xbf")]:
+    # The PDF opens in the browser's viewer; its second link saves it.
+    for name, magic in [("PDFを保存 (ダウンロード)", b"%PDF-"), ("CSV (オープンデータ、UTF-8)", b"\xef\xbb\xbf")]:
         with page.expect_download() as download:
             downloads.get_by_role("link", name=name, exact=True).click()
         with open(download.value.path(), "rb") as file:

@@ -149,7 +149,7 @@ def row_of(page, department_name):
 def dashboard_status(page, department_name):
     """The dashboard's 状態 cells of the department: (目標設定, 実績報告)."""
     cells = row_of(page, department_name).get_by_role("cell")
-    return cells.nth(0), cells.nth(3)  # 状態・最終提出・操作 for each phase
+    return cells.nth(0), cells.nth(4)  # 状態・読みやすさ・最終提出・操作 for each phase
 
 
 def row_action(page, action, department_name, subject):
@@ -280,7 +280,7 @@ def test_a_year_from_the_first_goal_to_the_approved_results(new_page, people, ye
     approver.get_by_label("差戻しの理由 (部署に表示されます)").fill(RETURN_COMMENT)
     a11y.check("review confirm (差戻し)", approver)
     approver.get_by_role("button", name="差し戻す").click()
-    expect(message(approver)).to_contain_text(f"{KIKAKU} の目標設定を差し戻しました。")
+    expect(message(approver)).to_contain_text(f"{KIKAKU}の目標設定を差し戻しました。")
     expect(dashboard_status(approver, KIKAKU)[0]).to_have_text("差戻し")
 
     # 3. The editor reads the comment, revises goal 2 and submits again.
@@ -290,7 +290,7 @@ def test_a_year_from_the_first_goal_to_the_approved_results(new_page, people, ye
     expect(kikaku.get_by_role("blockquote")).to_have_text(RETURN_COMMENT)
     kikaku.get_by_role("link", name="差戻しの内容を確認して再提出する").click()
 
-    notice = editor.get_by_role("region", name="目標設定が差戻しされました")
+    notice = editor.get_by_role("region", name="目標設定が差し戻されました")
     expect(notice).to_contain_text(RETURN_COMMENT)
     expect(notice).to_contain_text("総務 太郎")
     editor.get_by_role("link", name="目標を編集").click()
@@ -330,7 +330,7 @@ def test_a_year_from_the_first_goal_to_the_approved_results(new_page, people, ye
 
     expect(approver.get_by_role("heading", name="目標設定の承認の確認")).to_be_visible()
     approver.get_by_role("button", name="承認する").click()
-    expect(message(approver)).to_contain_text(f"{KIKAKU} の目標設定を承認しました。")
+    expect(message(approver)).to_contain_text(f"{KIKAKU}の目標設定を承認しました。")
     expect(dashboard_status(approver, KIKAKU)[0]).to_have_text("承認済")
     expect(progress(approver, "目標設定")).to_have_attribute(
         "aria-valuetext", f"承認済 1 / {SHEETS}"
@@ -392,7 +392,7 @@ def test_a_year_from_the_first_goal_to_the_approved_results(new_page, people, ye
     row_action(approver, "承認", KIKAKU, "実績").click()
     expect(approver.get_by_role("heading", name="実績報告の承認の確認")).to_be_visible()
     approver.get_by_role("button", name="承認する").click()
-    expect(message(approver)).to_contain_text(f"{KIKAKU} の実績報告を承認しました。")
+    expect(message(approver)).to_contain_text(f"{KIKAKU}の実績報告を承認しました。")
     plan_status, result_status = dashboard_status(approver, KIKAKU)
     expect(plan_status).to_have_text("承認済")
     expect(result_status).to_have_text("承認済")
@@ -512,7 +512,7 @@ def test_an_approver_cannot_approve_what_they_submitted_but_another_approver_can
     expect(row_of(approver2, SOUMU)).not_to_contain_text(OWN_SUBMISSION)
     row_action(approver2, "承認", SOUMU, "目標").click()
     approver2.get_by_role("button", name="承認する").click()
-    expect(message(approver2)).to_contain_text(f"{SOUMU} の目標設定を承認しました。")
+    expect(message(approver2)).to_contain_text(f"{SOUMU}の目標設定を承認しました。")
     expect(dashboard_status(approver2, SOUMU)[0]).to_have_text("承認済")
 
     approval = ReviewEvent.objects.get(sheet=sheet, action=EventAction.APPROVE)

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from departments.models import Role
+from goals import rules
 from goals.models import EventAction, Goal, Phase, RatingLevel, ReviewEvent, SheetStatus
 from goals.selectors import sheet_content
 from goals.services import (
@@ -131,6 +132,30 @@ def test_home_links_approvers_to_the_dashboard_and_the_years(approver, year):
     body = text(client_for(approver).get(reverse("goals:home")))
     assert reverse("goals:dashboard", kwargs={"office": "nakahara", "year": 2021}) in body
     assert reverse("goals:years", kwargs={"office": "nakahara"}) in body
+
+
+def test_the_approvers_home_counts_what_waits_for_approval_and_what_is_overdue(
+    editor, approver, sheet, year, django_assert_max_num_queries
+):
+    fiscal_year_set_phase(fiscal_year=year, phase=Phase.PLAN, is_open=True, deadline=date(2021, 5, 31))
+    sheet_submit(sheet=saved(sheet, GOALS, editor), phase=Phase.PLAN, by=editor)
+    client = client_for(approver)
+    with django_assert_max_num_queries(20):
+        body = text(client.get(reverse("goals:home")))
+    assert "承認待ち 1件" in body
+    assert url("goals:approve", sheet, phase="plan") in body
+    # Every other department of the year is past the 目標設定 deadline and has not submitted.
+    others = year.sheets.exclude(pk=sheet.pk).count()
+    assert others and f"期限超過 {others}件" in body
+
+
+def test_the_approvers_home_says_who_else_must_approve_what_they_submitted(approver, year):
+    sheet = year.sheets.get(department__name=KUMIN)
+    sheet_submit(sheet=saved(sheet, GOALS, approver), phase=Phase.PLAN, by=approver)
+    body = text(client_for(approver).get(reverse("goals:home")))
+    assert "承認待ち 1件" in body
+    assert url("goals:approve", sheet, phase="plan") not in body  # their own submission
+    assert rules.OWN_SUBMISSION in body or rules.OWN_CONTENT in body
 
 
 def test_home_says_when_a_deadline_has_passed(editor, year):

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from departments.models import Role
-from goals.models import Goal, GoalSheet, Phase, ReviewEvent, SheetStatus
+from goals.models import FiscalYear, Goal, GoalSheet, Phase, ReviewEvent, SheetStatus
 from goals.selectors import sheet_content
 from goals.services import fiscal_year_open_next, sheet_submit
 from tests.factories import MembershipFactory
@@ -48,9 +48,11 @@ GET_MATRIX = [
     ("goals:home", None, {}, (200, 200, 200, 200, LOGIN)),
     ("goals:dashboard", "year", {}, (404, 404, 200, 200, LOGIN)),
     ("goals:years", "office", {}, (404, 404, 200, 200, LOGIN)),
+    ("goals:max_goals", "year", {}, (404, 404, 200, 403, LOGIN)),
     ("goals:sheet", "draft", {}, (200, 404, 200, 200, LOGIN)),
-    ("goals:plan_edit", "draft", {}, (200, 404, 403, 403, LOGIN)),
-    ("goals:submit", "draft", {"phase": "plan"}, (200, 404, 403, 403, LOGIN)),
+    # 総務課 writes and submits for any department (代理入力); a viewer never.
+    ("goals:plan_edit", "draft", {}, (200, 404, 200, 403, LOGIN)),
+    ("goals:submit", "draft", {"phase": "plan"}, (200, 404, 200, 403, LOGIN)),
     ("goals:approve", "submitted", {"phase": "plan"}, (403, 404, 200, 403, LOGIN)),
     ("goals:return", "submitted", {"phase": "plan"}, (403, 404, 200, 403, LOGIN)),
     ("goals:reopen", "submitted", {"phase": "plan"}, (403, 404, 200, 403, LOGIN)),
@@ -91,10 +93,9 @@ def test_get_matrix(route, target, extra, expected, persona, client, world):
 
 # POSTs by people who must not act: refused, and nothing changes.
 POST_MATRIX = [
-    ("goals:plan_edit", "draft", {}, {"other_editor": 404, "approver": 403, "viewer": 403, "anonymous": LOGIN}),
-    ("goals:results_edit", "draft", {}, {"other_editor": 404, "approver": 403, "viewer": 403, "anonymous": LOGIN}),
-    ("goals:submit", "draft", {"phase": "plan"},
-     {"other_editor": 404, "approver": 403, "viewer": 403, "anonymous": LOGIN}),
+    ("goals:plan_edit", "draft", {}, {"other_editor": 404, "viewer": 403, "anonymous": LOGIN}),
+    ("goals:results_edit", "draft", {}, {"other_editor": 404, "viewer": 403, "anonymous": LOGIN}),
+    ("goals:submit", "draft", {"phase": "plan"}, {"other_editor": 404, "viewer": 403, "anonymous": LOGIN}),
     ("goals:approve", "submitted", {"phase": "plan"},
      {"editor": 403, "other_editor": 404, "viewer": 403, "anonymous": LOGIN}),
     ("goals:return", "submitted", {"phase": "plan"},
@@ -102,6 +103,8 @@ POST_MATRIX = [
     ("goals:reopen", "submitted", {"phase": "plan"},
      {"editor": 403, "other_editor": 404, "viewer": 403, "anonymous": LOGIN}),
     ("goals:phase", "year", {"phase": "plan"},
+     {"editor": 404, "other_editor": 404, "viewer": 403, "anonymous": LOGIN}),
+    ("goals:max_goals", "year", {},
      {"editor": 404, "other_editor": 404, "viewer": 403, "anonymous": LOGIN}),
 ]
 POST_CASES = [(route, target, extra, persona, code) for route, target, extra, by in POST_MATRIX
@@ -112,7 +115,7 @@ def state(world):
     return [
         (sheet.pk, sheet.version, sheet.plan_status, sheet_content(sheet))
         for sheet in GoalSheet.objects.filter(pk__in=[world["draft"].pk, world["submitted"].pk]).order_by("pk")
-    ], ReviewEvent.objects.count()
+    ], ReviewEvent.objects.count(), FiscalYear.objects.get(pk=world["year"].pk).max_goals
 
 
 @pytest.mark.parametrize("route, target, extra, persona, expected", POST_CASES,
@@ -123,7 +126,7 @@ def test_post_by_the_wrong_person_changes_nothing(route, target, extra, persona,
     url = reverse(route, kwargs={"office": "nakahara", "year": 2021, **extra}) if target == "year" \
         else sheet_url(route, world[target], **extra)
     payload = {"comment": "乗っ取り", "reason": "乗っ取り", "version": world[target].version if target != "year" else 1,
-               "is_open": "", "deadline": "2021-05-31"}
+               "is_open": "", "deadline": "2021-05-31", "max_goals": "8"}
     response = client.post(url, payload)
     check(response, expected)
     assert state(world) == before

@@ -99,7 +99,7 @@ def assert_shown_stale(response, *typed):
     page = text(response)
     assert STALE_REVIEW in page
     assert 'id="stale-notice"' in page
-    assert '<ins><span class="visually-hidden">追加:</span>' in page  # the change, marked
+    assert '<ins><span class="visually-hidden">追加ここから、</span>' in page  # the change, marked
     assert AFTER in page  # the content as it is now
     for value in typed:
         assert value in page

@@ -252,9 +252,9 @@ def test_dashboard_runs_a_constant_number_of_queries(client, db, django_assert_n
     client.force_login(approver)
     url = dashboard_url(office=fiscal_year.office.slug)
     # session, user, office, memberships, fiscal year, sheets, events, year selector, the count
-    # of undelivered notifications, and the session saved again (SESSION_SAVE_EVERY_REQUEST:
-    # savepoint, update, release)
-    with django_assert_num_queries(12):
+    # of undelivered notifications, the goals' texts (読みやすさ: goals.writing.year_levels), and
+    # the session saved again (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release)
+    with django_assert_num_queries(13):
         response = client.get(url)
     assert response.status_code == 200
     assert f"{size}部署中 {size}部署を表示" in text(response)
@@ -582,8 +582,11 @@ def test_changes_show_what_was_inserted_and_deleted_since_the_return(client, yea
     page = text(response)
     assert response.status_code == 200
     assert "目標1を具体的に" in page
-    assert '<ins><span class="visually-hidden">追加:</span>平均</ins>' in page
-    assert "<del>" in page and "削除:" in page
+    assert (
+        '<ins><span class="visually-hidden">追加ここから、</span>平均'
+        '<span class="visually-hidden">、追加ここまで</span></ins>'
+    ) in page
+    assert "<del>" in page and "削除ここから、" in page and "、削除ここまで" in page
     assert "削除された目標" in page  # goal 2 is gone
     dashboard = text(client.get(dashboard_url()))
     assert (
@@ -612,7 +615,8 @@ def test_changes_show_tag_changes(client, year2021, people):
     page = text(client.get(sheet_url("changes", sheet)))
 
     assert (
-        f'<ins class="tag-change"><span class="visually-hidden">追加:</span>{tag.name}</ins>'
+        f'<ins class="tag-change"><span class="visually-hidden">追加ここから、</span>{tag.name}'
+        '<span class="visually-hidden">、追加ここまで</span></ins>'
         in page
     )
 

@@ -63,6 +63,16 @@ class State:
     def __str__(self):
         return f"plan={self.plan}-result={self.result}-{self.phases}" + ("" if self.complete else "-incomplete")
 
+    @property
+    def correction(self):
+        """訂正: a phase sent back and then closed by the ward stays open for this sheet alone."""
+        plan_open, result_open = PHASES[self.phases]
+        if self.plan == RETURNED and not plan_open:
+            return Phase.PLAN
+        if self.result == RETURNED and not result_open:
+            return Phase.RESULT
+        return ""
+
 
 STATES = [
     *(State(plan, NOT_STARTED, phases) for plan in SheetStatus for phases in PHASES),
@@ -187,6 +197,7 @@ def build(cast, state):
     set_phases(sheet.fiscal_year, *PHASES[state.phases])
     sheet = type(sheet).objects.select_related("fiscal_year__office", "department").get(pk=sheet.pk)
     assert (sheet.plan_status, sheet.result_status) == (state.plan, state.result)
+    assert sheet.correction == state.correction
     return sheet
 
 
@@ -312,7 +323,8 @@ def test_the_walk_sees_the_buttons_people_know(cast):
     """Two familiar states, spelled out, so that the walk above cannot pass by seeing nothing."""
     sheet = build(cast, State(DRAFT, NOT_STARTED, "plan-open"))
     assert offered_to(cast, sheet, "editor") == ({"edit-plan", "submit-plan", "workbook-entry"}, [])
-    assert offered_to(cast, sheet, "approver") == ({"workbook-entry"}, [])
+    # 総務課 writes and submits for the department (代理入力); a viewer does nothing.
+    assert offered_to(cast, sheet, "approver") == ({"edit-plan", "submit-plan", "workbook-entry"}, [])
     assert offered_to(cast, sheet, "viewer") == (set(), [])
 
     sheet_submit(sheet=sheet, phase=Phase.PLAN, by=cast.people["submitter"])
@@ -321,3 +333,10 @@ def test_the_walk_sees_the_buttons_people_know(cast):
     assert offered_to(cast, sheet, "submitter") == ({"return-plan"}, [rules.OWN_SUBMISSION])
     assert offered_to(cast, sheet, "writer") == ({"return-plan"}, [rules.OWN_CONTENT])
     assert offered_to(cast, sheet, "editor") == (set(), [])
+
+    # Sent back, then the ward closes 目標設定: this sheet alone stays open for its correction.
+    sheet_return(sheet=sheet, phase=Phase.PLAN, by=cast.people["approver"], comment="誤字を直してください。")
+    set_phases(sheet.fiscal_year, False, False)
+    sheet.refresh_from_db()
+    assert offered_to(cast, sheet, "editor") == ({"edit-plan", "submit-plan", "workbook-entry"}, [])
+    assert offered_to(cast, sheet, "approver") == ({"edit-plan", "submit-plan", "workbook-entry"}, [])

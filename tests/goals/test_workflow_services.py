@@ -221,7 +221,7 @@ def test_return_needs_a_comment_then_resubmit(sheet, plan_year, people):
 def test_reopen_an_approved_plan_with_a_reason(sheet, plan_year, people):
     saved = save(sheet, plan_year, people.editor)
     sheet_submit(sheet=saved, phase=Phase.PLAN, by=people.editor)
-    refused("承認済みでない", lambda: sheet_reopen(sheet=sheet, phase=Phase.PLAN, by=people.approver,
+    refused("承認されていない", lambda: sheet_reopen(sheet=sheet, phase=Phase.PLAN, by=people.approver,
                                                   reason="x"), sheet)
     sheet_approve(sheet=sheet, phase=Phase.PLAN, by=people.approver)
     refused("理由", lambda: sheet_reopen(sheet=sheet, phase=Phase.PLAN, by=people.approver, reason=""), sheet)

@@ -1,6 +1,9 @@
 """公表 in tests: through the real service and task, with the stored files in a temporary folder."""
 
+import re
+
 from django.test import TestCase
+from django.urls import reverse
 
 from reports.publishing.services import publication_request, publication_retry
 
@@ -24,3 +27,23 @@ def retry(publication):
         publication_retry(publication=publication)
     publication.refresh_from_db()
     return publication
+
+
+def shown_fingerprint(html: str) -> str:
+    """The fingerprint of the table the 公表 confirmation page showed (its hidden field)."""
+    field = re.search(r'<input[^>]*name="fingerprint"[^>]*>', html)
+    assert field, "the page has no fingerprint field"
+    return re.search(r'value="([0-9a-f]{64})"', field.group(0)).group(1)
+
+
+def confirmed_publish(client, fiscal_year, kind="result", *, note=""):
+    """公表 as an approver does it: the confirmation page opened, then posted with the confirmation."""
+    url = reverse(
+        "publishing:publish",
+        kwargs={"office": fiscal_year.office.slug, "year": fiscal_year.year, "kind": kind},
+    )
+    fingerprint = shown_fingerprint(client.get(url).content.decode())
+    data = {"fingerprint": fingerprint, "confirmed": "on"}
+    if note:
+        data["note"] = note
+    return client.post(url, data)

@@ -90,3 +90,21 @@ def test_every_public_page_links_the_statement_and_the_open_data_from_its_footer
     footer = body.split("<footer", 1)[1]
     assert f'href="{STATEMENT}"' in footer
     assert f'href="{reverse("reports:data_dictionary")}"' in footer
+
+
+@pytest.mark.django_db
+def test_the_staff_pages_results_are_shown_as_a_table_of_their_own(client, docs):
+    staff = [
+        {"name": "目標の入力 (エラー)", "url": "/staff/nakahara/2022/sheets/004/plan/", "axe_violations": 0, "vnu_errors": 0, "too_wide": 0},
+        {"name": "審査状況 (目標設定)", "url": "/staff/nakahara/2022/", "axe_violations": 0, "vnu_errors": 0, "too_wide": 1},
+    ]
+    docs.write_text(json.dumps({**RESULTS, "staff_pages": staff}, ensure_ascii=False), encoding="utf-8")
+
+    body = statement(client)
+
+    assert "職員用のページ (ログインが必要なページ): " in body and "同じ方法で試験しています" in body
+    assert "wcag22aa、best-practice" in body
+    assert '<caption id="staff-results-caption">自動試験の結果: 職員用のページ (2026年11月24日)</caption>' in body
+    assert '<th scope="row">目標の入力 (エラー)</th>' in body
+    assert "<td>あり (1 件)</td>" in body  # the page that scrolled sideways: not hidden
+    assert "一部のページで問題が見つかりました。" in body

@@ -83,9 +83,9 @@ def test_an_approver_who_uploaded_a_departments_workbook_cannot_approve_it(kumin
 
     assert_refused_approval(approver, kumin, rules.OWN_CONTENT)
 
-    # The timeline says who wrote it and how, not only "提出 / 承認".
+    # The timeline says who wrote it and how, not only "提出 / 承認": 総務課 wrote it for 区民課.
     timeline = text(client_for(people.approver2).get(sheet_url("goals:sheet", kumin)))
-    assert re.search(rf'保存 \(Excel\)</strong>\s*<span class="timeline-actor">{name(people.approver)}</span>', timeline)
+    assert re.search(rf'保存 \(Excel\)</strong>\s*<span class="timeline-actor">代理入力: {name(people.approver)}</span>', timeline)
     assert re.search(rf'提出</strong>\s*<span class="timeline-actor">{name(people.kumin_editor)}</span>', timeline)
     save = ReviewEvent.objects.get(sheet=kumin, action=EventAction.SAVE)
     assert (save.actor, save.channel, save.phase) == (people.approver, EventChannel.WORKBOOK, Phase.PLAN)
@@ -118,7 +118,7 @@ def test_a_table_imported_into_an_open_year_is_submitted_for_another_approver(se
         (EventAction.SUBMIT, people.approver.pk, EventChannel.IMPORT),
     ]
     timeline = text(client_for(people.approver2).get(sheet_url("goals:sheet", kumin)))
-    assert re.search(rf'保存 \(取込\)</strong>\s*<span class="timeline-actor">{name(people.approver)}</span>', timeline)
+    assert re.search(rf'保存 \(取込\)</strong>\s*<span class="timeline-actor">代理入力: {name(people.approver)}</span>', timeline)
     assert_refused_approval(client_for(people.approver), kumin, rules.OWN_SUBMISSION)
 
     # Sent back and submitted again by the department unchanged: still the importer's content.

@@ -1,5 +1,6 @@
 """The Excel entry workbook: download, fill in with openpyxl, upload, preview, 確定 — and refusals."""
 
+import html
 import io
 import re
 import zipfile
@@ -195,7 +196,12 @@ def test_stale_workbook_is_refused_and_nothing_changes(editor, sheet):
     before = sheet_content(sheet)
     response = upload(client, sheet, fill(data, {0: {"目標": "古いファイルの目標です。"}}))
     assert response.status_code == 409
-    assert "他の人が更新しました" in response.content.decode()
+    page = html.unescape(response.content.decode())
+    # Said of the file: older than the sheet, who changed the sheet, and where the current one is.
+    assert "このファイルは、シートの今の内容より古い版から作られています (ファイルは第1版、シートは第2版)。" in page
+    assert "ファイルのダウンロード後に、企画 進 さんが" in page and "にシートを更新しました。" in page
+    assert "入力内容は残してあります" not in page
+    assert f'href="{url("entry_workbook", sheet)}">最新の記入用ファイルをダウンロード</a>' in page
     assert sheet_content(sheet) == before
 
 
@@ -214,8 +220,9 @@ def test_save_between_preview_and_confirm_is_refused(editor, sheet):
     version = GoalSheet.objects.get(pk=sheet.pk).version
     response = confirm(client, sheet, response)
     assert response.status_code == 302
-    page = client.get(response["Location"]).content.decode()
-    assert "他の人が更新しました" in page
+    page = html.unescape(client.get(response["Location"]).content.decode())
+    assert "このファイルは、シートの今の内容より古い版から作られています" in page
+    assert "最新の記入用ファイルをダウンロードし、入力し直してからアップロードしてください。" in page
     assert Goal.objects.get(sheet=sheet).objective == "画面で保存した目標です。"
     assert GoalSheet.objects.get(pk=sheet.pk).version == version
 

@@ -54,6 +54,7 @@ from reports.models import (
     PublicationStatus,
     PublishedGoal,
 )
+from tests.reports.publishing import shown_fingerprint
 
 pytestmark = pytest.mark.fault
 
@@ -556,7 +557,11 @@ def test_a_web_server_killed_mid_publication_leaves_no_half_published_version(si
     browser = Browser(base)
     browser.login("shonin")
 
-    thread, outcome = post_in_background(browser, "/staff/nakahara/2020/publish/result/", {"note": CORRECTION})
+    path = "/staff/nakahara/2020/publish/result/"
+    fingerprint = shown_fingerprint(browser.request(path)[2].decode())  # the confirmation page
+    thread, outcome = post_in_background(
+        browser, path, {"note": CORRECTION, "confirmed": "on", "fingerprint": fingerprint}
+    )
     wait_paused(site, server)
     site.kill(server)
     thread.join(WAIT)

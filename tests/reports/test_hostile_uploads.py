@@ -18,7 +18,6 @@ from openpyxl import Workbook
 
 from goals.selectors import sheet_content
 from reports.exporters import EXPORTERS
-from reports.imports.uploads import MAX_UPLOAD_BYTES
 from reports.models import PendingUpload, PublicationKind
 from reports.table import build_table
 from tests.personas import client_for
@@ -31,6 +30,7 @@ from tests.reports.entry_helpers import url as entry_url
 from tests.reports.import_helpers import all_counts, seed_csv
 from tests.reports.import_helpers import url as import_url
 from tests.seed import SEED
+from wardservice.uploads import MAX_UPLOAD_BYTES
 
 ENTRY, TABLE, PUBLISHED = "entry", "table", "published"
 MACRO_CONTENT_TYPE = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"

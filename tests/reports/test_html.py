@@ -167,11 +167,14 @@ def test_query_count_does_not_grow_with_the_table(fmt, client, db, django_assert
     assert counts[0] <= 10
 
 
-def test_downloads_are_attachments(client, published_seed):
-    for fmt in ("csv", "xlsx", "pdf"):
+def test_downloads_are_attachments_and_the_pdf_opens_inline(client, published_seed):
+    for fmt in ("csv", "xlsx"):
         response = client.get(reverse(f"reports:table_{fmt}", kwargs={"office": "nakahara", "year": 2020}))
         assert response.status_code == 200
         assert response["Content-Disposition"] == f'attachment; filename="table-nakahara-2020-result.{fmt}"'
+    response = client.get(reverse("reports:table_pdf", kwargs={"office": "nakahara", "year": 2020}))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('inline; filename="table-nakahara-2020-result.pdf"; ')
 
 
 @pytest.mark.django_db

@@ -126,7 +126,7 @@ def test_confirm_runs_the_import_as_a_job_whose_page_shows_its_progress_then_its
     status = client.get(job_url(job, "import_job_status")).json()
     assert status == {"status": "done", "status_label": "完了", "progress": 100, "finished": True}
     done = client.get(job_url(job)).content.decode()
-    assert "large.csv を取り込みました: 令和元年度 部署 40 (新規 40)、40 シート / 120 目標" in done
+    assert "「large.csv」を取り込みました (令和元年度): 部署 40 (うち新規 40)、シート 40 件、目標 120 件。" in done
     assert "令和元年度より後の年度があるため「無効」として登録しました" in done  # 2020 is there
     assert reverse("goals:dashboard", kwargs={"office": "nakahara", "year": 2019}) in done
     sheets = GoalSheet.objects.filter(fiscal_year__office=seed_year.office, fiscal_year__year=2019)

@@ -254,14 +254,32 @@ def test_a_line_break_in_a_department_cell_is_a_wrap_and_the_name_one_line(nakah
     assert not Department.objects.filter(name__regex=r"[\r\n]").exists()
 
 
-def test_more_goals_than_the_year_takes_are_refused_with_their_line(nakahara, tmp_path):
-    """目標番号 4 where the year has 3 goals a department, as the editors' form offers them."""
+def four_goals(tmp_path):
+    """The seed with a fourth goal for 危機管理担当, and the line it is on."""
     lines = SEED.read_text(encoding="utf-8").splitlines()
     third = next(i for i, line in enumerate(lines) if line.startswith("危機管理担当\t3\t"))
     lines.insert(third + 1, lines[third].replace("\t3\t", "\t4\t", 1))
     path = tmp_path / "four.txt"
     path.write_text("\n".join(lines), encoding="utf-8")
+    return path, third + 2
+
+
+def test_more_goals_than_the_year_takes_are_refused_with_their_line(nakahara, tmp_path):
+    """目標番号 4 where the year has 3 goals a department, as the editors' form offers them."""
+    FiscalYear.objects.create(office=nakahara, year=2020, max_goals=3)
+    path, line = four_goals(tmp_path)
     with pytest.raises(CommandError) as error:
         call_command("import_published_table", str(path), office="nakahara", year=2020)
-    assert f"{third + 2}行目 2列目 (目標番号): 目標番号は1〜3の整数で入力してください" in str(error.value)
+    assert (
+        f"{line}行目 2列目 (目標番号): 目標番号は1〜3の整数で入力してください (「4」は範囲外です)。 "
+        "(令和2年度 (2020年度)の目標は1部署3件までです。上限は「年度の管理」で変更できます)"
+    ) in str(error.value)
     assert not Department.objects.exists()
+
+
+def test_a_year_the_import_creates_takes_the_tables_number_of_goals(nakahara, tmp_path):
+    path, _line = four_goals(tmp_path)
+    call_command("import_published_table", str(path), office="nakahara", year=2020, stdout=io.StringIO())
+    fiscal_year = FiscalYear.objects.get(office=nakahara, year=2020)
+    assert fiscal_year.max_goals == 4
+    assert fiscal_year.sheets.get(department__name="危機管理担当").goals.count() == 4

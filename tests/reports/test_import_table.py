@@ -456,15 +456,16 @@ BAD_INPUTS = {
         "3行目「目標番号」",
         "目標番号は整数で入力してください",
     ),
+    # The import creates the year: its goals may be numbered up to the most a year may have.
     "goal number of twenty digits": (
         lambda rows: _set(rows[2], "目標番号", "99999999999999999999"),
         "3行目「目標番号」",
-        "目標番号は1〜3の整数で入力してください (「99999999999999999999」は範囲外です)",
+        "目標番号は1〜10の整数で入力してください (「99999999999999999999」は範囲外です)",
     ),
     "goal number beyond the form's range": (
         lambda rows: _set(rows[2], "目標番号", "40000"),
         "3行目「目標番号」",
-        "目標番号は1〜3の整数で入力してください (「40000」は範囲外です)",
+        "目標番号は1〜10の整数で入力してください (「40000」は範囲外です)",
     ),
     "control characters of a comment": (
         lambda rows: _set(rows[2], "目標", "見えない\x01文字と\x1b[31m色"),

@@ -3,6 +3,7 @@ with ETag / Last-Modified and 304s, in a constant number of queries, never rende
 
 import re
 from email.utils import format_datetime
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -93,14 +94,26 @@ def test_files_are_streamed_from_storage_and_nothing_is_rendered(client, year, m
     assert calls == []
 
 
-def test_downloads_are_attachments_and_the_page_is_html(client, year):
+def test_downloads_are_attachments_the_pdf_opens_inline_and_the_page_is_html(client, year):
     publish(year)
     slug = year.office.slug
-    for fmt, content_type in [("pdf", "application/pdf"), ("csv", "text/csv; charset=utf-8"),
-                              ("xlsx", EXPORTERS["xlsx"].content_type)]:
+    for fmt, content_type in [("csv", "text/csv; charset=utf-8"), ("xlsx", EXPORTERS["xlsx"].content_type)]:
         response = client.get(url(year, f"table_{fmt}"))
         assert response["Content-Type"] == content_type
         assert response["Content-Disposition"] == f'attachment; filename="table-{slug}-{year.year}-result.{fmt}"'
+    # The PDF opens in the browser's viewer, named by its title (RFC 5987 filename*) with the
+    # ASCII name beside it; ?download=1 saves it, under the same names, with the same ETag.
+    title = f"令和3年度 {year.office.name}サービス向上目標 第1版.pdf"
+    names = f"filename=\"table-{slug}-{year.year}-result.pdf\"; filename*=UTF-8''{quote(title)}"
+    inline = client.get(url(year, "table_pdf"))
+    saved = client.get(url(year, "table_pdf"), {"download": "1"})
+    assert inline["Content-Type"] == saved["Content-Type"] == "application/pdf"
+    assert inline["Content-Disposition"] == f"inline; {names}"
+    assert saved["Content-Disposition"] == f"attachment; {names}"
+    assert inline["ETag"] == saved["ETag"] and inline.getvalue() == saved.getvalue()
+    assert client.get(url(year, "table_pdf"), {"download": "1"}, HTTP_IF_NONE_MATCH=saved["ETag"]).status_code == 304
+    archived = client.get(url(year, "version_pdf", version=1))
+    assert archived["Content-Disposition"] == f"inline; {names}"
     page = client.get(url(year))
     assert page["Content-Type"] == "text/html; charset=utf-8"
     assert not page["Content-Disposition"].startswith("attachment")
@@ -116,6 +129,7 @@ def test_the_stored_page_shows_the_version_sizes_and_links_that_outlive_upgrades
     assert f"(CSV {-(-sizes['csv'] // 1024)} KB)" in page
     # Relative links work both at the year's URL and at /v1/; stylesheets by their plain names.
     assert '<a href="table.pdf">PDF (印刷用)</a>' in page
+    assert '<a href="table.pdf?download=1">PDFを保存 (ダウンロード)</a>' in page
     stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', page)
     assert stylesheets == [
         "/static/vendor/bootstrap-5.3.9/bootstrap.min.css", "/static/css/site.css", "/static/css/public-table.css"

@@ -4,6 +4,7 @@ and its retry, the staff pages and the command-line twin."""
 import hashlib
 import io
 import json
+import re
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -21,7 +22,7 @@ from reports.publishing.services import PublishingError, publication_request, pu
 from reports.table import PublicTable, build_table
 from tests.factories import DepartmentFactory, MembershipFactory, OfficeFactory, UserFactory
 from tests.reports.helpers import approved_year
-from tests.reports.publishing import publish, retry, use_tmp_media
+from tests.reports.publishing import confirmed_publish, publish, retry, use_tmp_media
 
 
 @pytest.fixture(autouse=True)
@@ -121,7 +122,7 @@ def test_the_page_lists_what_blocks_each_table(client, year, people):
     assert "<button" not in result
     plan = body[body.index('id="kind-plan-heading"'):body.index('id="kind-result-heading"')]
     assert "第1版として公表します" in plan
-    assert "目標の表を公表する</button>" in plan
+    assert f'href="{publish_url(year, "plan")}"' in plan and "目標の表を確認して公表する</a>" in plan
 
 
 def test_inactive_departments_do_not_block_but_an_empty_year_does(year):
@@ -306,7 +307,7 @@ def test_an_approver_publishes_and_sees_the_version_and_its_files(
     client.force_login(people.approver)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(publish_url(year, "result"))
+        response = confirmed_publish(client, year, "result")
 
     publication = Publication.objects.get()
     assert response.status_code == 302 and response["Location"] == version_url(publication)
@@ -336,9 +337,10 @@ def test_a_refused_publication_is_a_message_on_the_page(client, year, people):
 def test_a_correction_asks_for_the_note(client, year, people):
     publish(year)
     client.force_login(people.approver)
-    body = client.get(overview_url(year)).content.decode()
-    assert '<label for="note-result" class="form-label">訂正内容 (必須)</label>' in body
-    assert "目標と実績の表を訂正して公表する" in body
+    assert "目標と実績の表を確認して訂正する</a>" in client.get(overview_url(year)).content.decode()
+    body = client.get(publish_url(year, "result")).content.decode()
+    assert re.search(r'<label\s+for="id_note" class="form-label requiredField">\s*訂正内容<span class="asteriskField">\*</span>', body)
+    assert "目標と実績の表を訂正して公表する</button>" in body
 
 
 def test_the_retry_button_appears_for_a_failed_version(
@@ -373,7 +375,11 @@ def test_only_approvers_publish_viewers_only_look(
     assert client.get(version_url(publication)).status_code == get_status
     assert client.get(version_url(publication, "status")).status_code == get_status
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post(publish_url(year, "result")).status_code == post_status
+        if persona == "approver":
+            assert confirmed_publish(client, year, "result").status_code == post_status
+        else:
+            assert client.get(publish_url(year, "result")).status_code == post_status
+            assert client.post(publish_url(year, "result"), {"confirmed": "on"}).status_code == post_status
     assert client.post(version_url(publication, "retry")).status_code == (
         302 if persona == "approver" else post_status
     )

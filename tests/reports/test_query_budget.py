@@ -17,13 +17,10 @@ from departments.models import Role
 from goals.models import GoalSheet
 from reports.exporters import EXPORTERS
 from reports.models import PublicationKind, PublicationStatus, PublishedGoal
-from reports.search.terms import all_terms_q, split_terms
+from reports.search.index import text_q
+from reports.search.terms import split_terms
 from reports.selectors import current_publications
-from reports.search.selectors import (
-    public_search_choices,
-    published_category_values,
-    published_text,
-)
+from reports.search.selectors import public_search_choices, published_category_values
 from reports.table import build_table
 from tests.factories import MembershipFactory, OfficeFactory
 from tests.reports.helpers import approved_year
@@ -207,18 +204,18 @@ def test_search_choices_list_the_tags_of_current_publications_only(db):
     assert public_search_choices() == ([2021], ["共通", "対面対応", "電話"])  # all sort_order 0: by name
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is PostgreSQL's")
-def test_the_public_text_search_matches_the_expression_of_its_trigram_index(db):
-    """The index (migration 0004) is built on a copy of published_text(): if the two drift
-    apart the search still works but reads every row. The search's own text condition:"""
-    terms = split_terms("インフルエンサー ｓｎｓ")
-    goals = PublishedGoal.objects.alias(text=published_text()).filter(all_terms_q(("text",), terms))
-    with connection.cursor() as cursor:
-        # Only a bitmap scan is left to choose, and only the trigram index can drive one here.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        plan = goals.explain()
-    assert "Bitmap Index Scan on publishedgoal_text_trgm" in plan, plan
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the grams are PostgreSQL's")
+def test_the_public_text_search_can_use_the_grams_index_for_words_of_any_length(db):
+    """Words of one, two and more characters are all looked up in publishedgoal_search_grams
+    (reports/migrations/0008): none has to read every row to find out that it is rare."""
+    for query in ("窓", "窓口", "インフルエンサー ｓｎｓ"):
+        goals = PublishedGoal.objects.filter(text_q(split_terms(query), connection))
+        with connection.cursor() as cursor:
+            # Only a bitmap scan is left to choose, and only the grams' index can drive one here.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            plan = goals.explain()
+        assert "Bitmap Index Scan on publishedgoal_search_grams" in plan, (query, plan)
 
 
 # --- データ取込 -----------------------------------------------------------------------------------

@@ -134,6 +134,15 @@ def test_staff_search_uses_the_same_query_rules(client, world):
     assert hits(body) == [f"{CITIZENS} 目標1"]
 
 
+def test_staff_search_finds_variant_kanji_in_live_text_and_marks_them(client, world):
+    """Live text is not folded: each spelling of the word is looked for (terms.term_variants)."""
+    sheet = GoalSheet.objects.get(fiscal_year__year=2021, department__name=PLANNING)
+    Goal.objects.create(sheet=sheet, number=2, objective="髙橋さんと渡邊さんが窓口を案内します。")
+    body = staff_search(client, world, "approver", q="高橋 渡辺")
+    assert hits(body) == [f"{PLANNING} 目標2"]
+    assert "<mark>髙橋</mark>さんと<mark>渡邊</mark>さん" in body
+
+
 def test_staff_search_takes_a_constant_number_of_queries(client, world):
     client.force_login(world["users"]["approver"])
     sizes = []

@@ -1,5 +1,6 @@
 """The statistics page of a published year: numbers that match the seed, accessible SVG charts with
-their data tables, ratings where a scale exists, and submission timeliness against deadlines."""
+their data tables, ratings where a scale exists; and submission timeliness against deadlines, which
+is internal: on a staff page for the office's approvers, never on the public one."""
 
 import re
 from collections import Counter
@@ -11,9 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from departments.models import Department, Role
 from goals.models import EventAction, GoalSheet, Phase, RatingLevel, Result, ReviewEvent
 from reports.models import PublicationKind, PublicationStatus
 from reports.table import build_table
+from tests.factories import MembershipFactory
+from tests.personas import client_for
 from tests.reports.helpers import approved_year
 from tests.reports.published_helpers import publish
 
@@ -22,6 +26,15 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 def stats_url(year, office="nakahara"):
     return reverse("reports:stats", kwargs={"office": office, "year": year})
+
+
+def timeliness_url(year, office="nakahara"):
+    return reverse("publishing:timeliness", kwargs={"office": office, "year": year})
+
+
+def office_member(fiscal_year, role):
+    department = Department.objects.filter(office=fiscal_year.office).first()
+    return client_for(MembershipFactory(department=department, role=role).user)
 
 
 def table_counts(body, caption):
@@ -61,14 +74,14 @@ def test_charts_are_accessible_svg_beside_a_data_table(client, published):
     body = client.get(stats_url(2020)).content.decode()
 
     svgs = re.findall(r"<svg [^>]*>.*?</svg>", body, re.S)
-    assert len(svgs) == 3  # 区分, and 目標設定 / 実績報告 timeliness (the seed has no rating scale)
+    assert len(svgs) == 1  # 区分 (the seed has no rating scale)
     for svg in svgs:
         labelled_by = re.search(r'role="img" aria-labelledby="([^"]+)"', svg).group(1)
         title = re.search(rf'<title id="{labelled_by}">([^<]+)</title>', svg)
         assert title and re.search(r"\d", title.group(1)), "the accessible name states the numbers"
-    assert body.count("<figure") == body.count("<figcaption>") == 3
-    assert body.count('<th scope="col">') == 6
-    assert "<script" not in body
+    assert body.count("<figure") == body.count("<figcaption>") == 1
+    assert body.count('<th scope="col">') == 2
+    assert not re.search(r"<script(?![^>]* src=)", body), "drawn on the server: no inline script"
 
 
 def test_the_svg_title_states_every_number_of_its_table(client, published):
@@ -107,7 +120,7 @@ def _submit(sheet, phase, when):
     ReviewEvent.objects.filter(pk=event.pk).update(created_at=when)
 
 
-def test_submission_timeliness_against_the_deadlines(client, nakahara):
+def test_submission_timeliness_against_the_deadlines_is_for_the_offices_approvers(client, nakahara):
     year = approved_year(departments=4, office=nakahara, year=2021)
     year.plan_deadline = date(2021, 5, 31)
     year.save()
@@ -127,8 +140,14 @@ def test_submission_timeliness_against_the_deadlines(client, nakahara):
         )  # no result deadline
     publish(year)
 
-    body = client.get(stats_url(2021)).content.decode()
+    public = client.get(stats_url(2021)).content.decode()
+    response = office_member(year, Role.APPROVER).get(timeliness_url(2021))
 
+    for internal in ("提出状況", "期限内", "期限後", "提出記録なし"):
+        assert internal not in public
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "この集計は職員向けの内部情報です。" in body
     assert table_counts(body, "目標設定の提出状況 (締切との比較)") == {
         "期限内": 2,
         "期限後": 1,
@@ -146,8 +165,17 @@ def test_submission_timeliness_against_the_deadlines(client, nakahara):
 def test_a_goals_only_year_has_no_result_sections(client, seed_year):
     publish(seed_year, kind=PublicationKind.PLAN)
     body = client.get(stats_url(2020)).content.decode()
-    assert "目標設定の提出状況" in body
-    assert "実績報告の提出状況" not in body and "達成度評価" not in body
+    assert "区分別の目標数" in body
+    assert "達成度評価" not in body and "提出状況" not in body
+
+
+def test_timeliness_is_refused_to_viewers_and_hidden_from_everyone_else(nakahara):
+    year = approved_year(departments=1, office=nakahara, year=2021)
+    viewer = office_member(year, Role.VIEWER).get(timeliness_url(2021))
+    assert viewer.status_code == 403
+    assert "締切に対する提出状況の集計は、総務課の承認者だけが見られます。" in viewer.content.decode()
+    assert office_member(year, Role.EDITOR).get(timeliness_url(2021)).status_code == 404
+    assert client_for(MembershipFactory(role=Role.APPROVER).user).get(timeliness_url(2021)).status_code == 404
 
 
 @pytest.mark.parametrize("status", [PublicationStatus.RENDERING, PublicationStatus.FAILED])
@@ -169,3 +197,16 @@ def test_statistics_take_a_constant_number_of_queries(client, nakahara):
             assert client.get(stats_url(year)).status_code == 200
         sizes.append(len(queries))
     assert sizes[0] == sizes[1] <= 8
+
+
+def test_timeliness_takes_a_constant_number_of_queries(nakahara):
+    sizes = []
+    for departments, year in ((1, 2030), (30, 2031)):
+        fiscal_year = approved_year(departments=departments, office=nakahara, year=year)
+        client = office_member(fiscal_year, Role.APPROVER)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(timeliness_url(year)).status_code == 200
+        sizes.append(len(queries))
+    # The session, the user, the office, the memberships, the year, the counts (one query);
+    # then the session saved (a savepoint, the update, its release).
+    assert sizes[0] == sizes[1] <= 9

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
-from reports.imports.uploads import MAX_UPLOAD_BYTES, UploadRejected, read_upload
+from wardservice.uploads import MAX_UPLOAD_BYTES, UploadRejected, read_upload
 
 # Reading uploaded files alone.
 pytestmark = pytest.mark.anydb
@@ -166,7 +166,7 @@ def test_a_zip_bomb_by_total_size_is_refused():
 
 def test_a_zip_bomb_by_total_size_alone_is_refused(monkeypatch):
     # The ratio rule switched off: the 50 MB total still refuses it.
-    monkeypatch.setattr("reports.imports.uploads.MAX_XLSX_RATIO", 10**9)
+    monkeypatch.setattr("wardservice.uploads.MAX_XLSX_RATIO", 10**9)
     data = rezip(
         xlsx_bytes(), add=[(f"xl/media/pad{i}.bin", b"\0" * (12 * 1024 * 1024)) for i in range(5)]
     )

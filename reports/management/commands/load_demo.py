@@ -6,9 +6,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from departments.models import Department, Membership, Office
+from departments.models import Department, Membership, Office, StaffProfile
 from goals.models import FiscalYear
 from goals.services import fiscal_year_open_next
+from reports.furigana.seed import reading_entries_seed
 from reports.models import PublicationKind, PublicationStatus
 from reports.selectors import unfinished_publication
 from reports.publishing.services import publication_request, publication_retry
@@ -24,6 +25,7 @@ class Command(BaseCommand):
             raise CommandError("デモデータは DEBUG=1 の開発環境でのみ読み込めます。")
         demo = tomllib.loads(DEMO_FILE.read_text(encoding="utf-8"))
         office, _ = Office.objects.update_or_create(slug=demo["office"]["slug"], defaults=demo["office"])
+        reading_entries_seed(office)  # ふりがなの辞書, before 公表 reads with it
         table = demo["table"]
         call_command(
             "import_published_table",
@@ -35,6 +37,8 @@ class Command(BaseCommand):
         self._publish(office, table["year"])
         self._open_next_year(office, table["year"], demo["next_year"])
         self._users(office, demo["users"], demo["password"])
+        # The standard glossary of the writing aid (plain.standard): 遵守→守る, 周知→広く知らせる, …
+        call_command("load_glossary", office=office.slug, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"デモデータを読み込みました (パスワード: {demo['password']})"))
 
     def _publish(self, office, year):
@@ -61,7 +65,9 @@ class Command(BaseCommand):
         if FiscalYear.objects.filter(office=office, year=spec["year"]).exists():
             return
         previous = FiscalYear.objects.get(office=office, year=year)
-        copy = Department.objects.filter(office=office, name__in=spec["copy_goals_for"])
+        copy = Department.objects.filter(office=office)
+        if spec["copy_goals_for"] != "all":  # else a list of department names
+            copy = copy.filter(name__in=spec["copy_goals_for"])
         fiscal_year_open_next(previous=previous, copy_goals_for=list(copy))
 
     @transaction.atomic
@@ -78,3 +84,7 @@ class Command(BaseCommand):
             for department_name, role in spec["memberships"]:
                 department = Department.objects.get(office=office, name=department_name)
                 Membership.objects.update_or_create(user=user, department=department, defaults={"role": role})
+            if spec.get("employee_number"):  # 職員番号: how a 人事異動 file names the person
+                StaffProfile.objects.update_or_create(
+                    user=user, defaults={"office": office, "employee_number": spec["employee_number"]}
+                )

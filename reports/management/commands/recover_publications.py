@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from reports.furigana.services import readings_recover
 from reports.publishing.recovery import Action, publications_recover
 
 DONE = {
@@ -56,3 +57,11 @@ class Command(BaseCommand):
             self.stdout.write(f"{prefix}予約し直す版: {changed}件")
         else:
             self.stdout.write(self.style.SUCCESS(f"予約し直した版: {changed}件"))
+        # ふりがな that a published version is missing (reports.furigana.services).
+        for publication, made in readings_recover(dry_run=dry_run):
+            if dry_run:
+                self.stdout.write(f"{prefix}{publication}: ふりがながありません → 作ります")
+            elif made:
+                self.stdout.write(f"{publication}: ふりがなを作りました")
+            else:
+                self.stderr.write(f"{publication}: ふりがなを作れませんでした (ログを確認してください)")

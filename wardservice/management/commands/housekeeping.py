@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from departments.staff.services import staff_changes_apply_due
 from wardservice.housekeeping import housekeeping
 
 
@@ -8,6 +9,7 @@ class Command(BaseCommand):
         "たまる一方の記録を削除します: 期限切れのセッション、古いログイン記録 (django-axes)、"
         "終わったバックグラウンド処理の記録、送信済・失敗の通知メール、使われていない PDF の部品。"
         "何度実行しても同じ結果です (夜間に wardservice-housekeeping.timer が実行します)。"
+        "その前に、異動日が来た人事異動を適用します (退職・転出した人はログインできなくなります)。"
     )
 
     def add_arguments(self, parser):
@@ -27,6 +29,10 @@ class Command(BaseCommand):
         if days < 1 or pdf_parts_days < 1:
             raise CommandError("--days と --pdf-parts-days は1以上で指定してください。")
         prefix = "[確認のみ・何も削除していません] " if dry_run else ""
+        # First, so that a leaver's sessions are gone before the sessions are tidied.
+        applied = staff_changes_apply_due(dry_run=dry_run)
+        done = "件を適用する予定です" if dry_run else "件を適用しました"
+        self.stdout.write(f"{prefix}異動日が来た人事異動: {applied}{done}")
         for removed in housekeeping(days=days, pdf_parts_days=pdf_parts_days, dry_run=dry_run):
             if removed.count is None:  # a session store that cannot count
                 done = "削除します" if dry_run else "削除しました"

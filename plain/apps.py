@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PlainConfig(AppConfig):
+    name = "plain"
+    verbose_name = "やさしい日本語"
