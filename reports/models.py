@@ -216,7 +216,7 @@ class PublishedGoal(models.Model):
     rating = LineField("達成度評価", max_length=30, blank=True)
     achievement = PlainTextField("目標の達成度", blank=True)
     omitted_reason = PlainTextField("省略の理由", blank=True)
-    search_text = models.TextField("検索用の文字列", blank=True, editable=False)
+    search_text = PlainTextField("検索用の文字列", blank=True, editable=False)
     search_grams = GramsField("検索用の索引", null=True, editable=False)
 
     objects = PublishedGoalQuerySet.as_manager()

@@ -47,6 +47,11 @@ from tests.factories import (
     UserFactory,
 )
 
+# What the pages offer against what the services accept is the same on either engine (the
+# services' locking and transactions are checked on both in tests/reports/test_faults.py and
+# test_workflow_services.py): run once, on SQLite.
+pytestmark = pytest.mark.anydb
+
 NOT_STARTED, DRAFT, SUBMITTED, RETURNED, APPROVED = SheetStatus
 
 # Which phases take entries: (目標設定, 実績報告). Both open at once is refused by the years service.
