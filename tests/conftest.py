@@ -13,19 +13,31 @@ from tests.personas import KIKAKU, member, personas
 from tests.seed import NAKAHARA, SEED, SeedRows
 
 
+# Engine-independent tests that `make test` runs in its PostgreSQL process rather than its SQLite
+# one, so that the two processes, which run side by side, take about as long as each other.
+RUN_WITH_POSTGRESQL = ("tests/browser/test_site_walk.py", "tests/test_loadtest.py")
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--skip-anydb",
         action="store_true",
-        help="leave out the tests marked anydb (the PostgreSQL run of `make test`)",
+        help="leave out the tests marked anydb (the PostgreSQL run of `make test`), except those "
+        "of RUN_WITH_POSTGRESQL",
+    )
+    parser.addoption(
+        "--leave-to-postgresql",
+        action="store_true",
+        help="leave out the tests of RUN_WITH_POSTGRESQL (the SQLite run of `make test`)",
     )
 
 
 def pytest_collection_modifyitems(config, items):
-    """The browser tests are `anydb`; with --skip-anydb, every `anydb` test is left out.
+    """The browser tests are `anydb`; with --skip-anydb, every `anydb` test is left out but those
+    of RUN_WITH_POSTGRESQL, which --leave-to-postgresql leaves out instead.
 
     `anydb` marks a test whose outcome does not depend on the database engine, so that
-    `make test` runs it once, on SQLite. Marked: the browser tests (through Chromium they reach
+    `make test` runs it once: on SQLite, or for RUN_WITH_POSTGRESQL on PostgreSQL. Marked: the browser tests (through Chromium they reach
     the same views and queries the view tests check on both engines; what they add, the pages
     working in a browser and axe, does not depend on the engine), the HTML validation (vnu), the
     PDF rendering and assembly, the parsers and upload readers, the settings and deployment
@@ -38,12 +50,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.anydb)
-    if not config.getoption("--skip-anydb"):
+    skip_anydb, leave = config.getoption("--skip-anydb"), config.getoption("--leave-to-postgresql")
+    if not (skip_anydb or leave):
         return
     kept, left_out = [], []
     for item in items:
+        with_postgresql = item.nodeid.startswith(RUN_WITH_POSTGRESQL)
         once = item.get_closest_marker("anydb") and not item.get_closest_marker("everydb")
-        (left_out if once else kept).append(item)
+        if skip_anydb:
+            leave_out = once and not with_postgresql
+        else:
+            leave_out = with_postgresql
+        (left_out if leave_out else kept).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
