@@ -65,7 +65,12 @@ def test_a_typo_is_corrected_and_published_again_in_five_pages(page, axe, publis
     public = f"/reports/{year.office.slug}/{year.year}/"
     log_in(page, first)
     seen = []  # every page the approvers see from the public page on (where a redirect ends)
-    page.on("load", lambda loaded: seen.append(resolve(urlparse(loaded.url).path).view_name))
+    # Recorded when each page is committed: a page's "load" event may never come when the test
+    # acts on it (clicks on) before its last resource has arrived.
+    page.on(
+        "framenavigated",
+        lambda frame: seen.append(resolve(urlparse(frame.url).path).view_name) if frame == page.main_frame else None,
+    )
 
     # 1. The public page, with 「訂正する」 for the office's approvers.
     page.goto(public)
