@@ -6,6 +6,7 @@ names are checked when a view is declared, so a typo fails at import rather than
 
 from functools import wraps
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -118,3 +119,26 @@ def office_permission_required(permission):
         return wrapper
 
     return decorator
+
+
+def office_page(permission):
+    """View decorator for an office's management pages: login; the office of the URL passed to the
+    view; 404 to someone outside the office, 403 to its members without the permission."""
+    check_permission_name(permission)
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, office, *args, **kwargs):
+            office_obj = Office.objects.filter(slug=office).first()
+            access = get_access(request)
+            if office_obj is None or not access.office_roles(office_obj):
+                raise Http404
+            if not access.has(permission, office=office_obj):
+                raise PermissionDenied
+            return view(request, office_obj, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+

@@ -6,18 +6,13 @@ outside it a 404. Thin views: a GET shows the page, a POST calls plain.services,
 is shown on the page with what was typed, and a change that went through redirects with a message.
 """
 
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from departments.models import Office
-from departments.permissions import get_access
+from departments.permissions import office_page
 from plain import selectors
 from plain.forms import GlossaryTermForm
 from plain.models import GlossaryTerm
@@ -31,21 +26,7 @@ from plain.services import (
 from plain.standard import STANDARD_TERMS
 
 
-def glossary_page(view):
-    """Login, then the office of the URL for someone who may manage its glossary (else 403/404)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, office, *args, **kwargs):
-        office_obj = Office.objects.filter(slug=office).first()
-        access = get_access(request)
-        if office_obj is None or not access.office_roles(office_obj):
-            raise Http404
-        if not access.has("glossary.manage", office=office_obj):
-            raise PermissionDenied
-        return view(request, office_obj, *args, **kwargs)
-
-    return wrapper
+glossary_page = office_page("glossary.manage")  # login; 404 outside the office, 403 without the permission
 
 
 def _list_url(office):

@@ -6,38 +6,18 @@ outside it a 404. A word changed here is used by the versions published from the
 published already keeps its readings until they are made again (manage.py make_furigana --again).
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from departments.models import Office
-from departments.permissions import get_access
+from departments.permissions import office_page
 from reports.furigana.forms import ReadingEntryForm
 from reports.furigana.readings import Readings, ruby_html
 from reports.models import ReadingEntry
 
 
-def dictionary_page(view):
-    """Login, then the office of the URL for someone who may manage its dictionary (else 403/404)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, office, *args, **kwargs):
-        office_obj = Office.objects.filter(slug=office).first()
-        access = get_access(request)
-        if office_obj is None or not access.office_roles(office_obj):
-            raise Http404
-        if not access.has("readings.manage", office=office_obj):
-            raise PermissionDenied
-        return view(request, office_obj, *args, **kwargs)
-
-    return wrapper
+dictionary_page = office_page("readings.manage")  # login; 404 outside the office, 403 without the permission
 
 
 def _list_url(office):
