@@ -6,7 +6,6 @@ outside it a 404. Thin views: a GET shows the page, a POST calls plain.services,
 is shown on the page with what was typed, and a change that went through redirects with a message.
 """
 
-
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse

@@ -1,11 +1,14 @@
 """公表 in tests: through the real service and task, with the stored files in a temporary folder."""
 
 import re
+from types import SimpleNamespace
 
 from django.test import TestCase
 from django.urls import reverse
 
+from departments.models import Role
 from reports.publishing.services import publication_request, publication_retry
+from tests.factories import DepartmentFactory, MembershipFactory, OfficeFactory
 
 
 def use_tmp_media(settings, tmp_path):
@@ -47,3 +50,16 @@ def confirmed_publish(client, fiscal_year, kind="result", *, note=""):
     if note:
         data["note"] = note
     return client.post(url, data)
+
+
+def year_people(year):
+    """An approver and a viewer of the year's office, an editor of its second department, and an
+    approver of another office."""
+    departments = list(year.office.departments.order_by("sort_order"))
+    return SimpleNamespace(
+        approver=MembershipFactory(department=departments[0], role=Role.APPROVER).user,
+        viewer=MembershipFactory(department=departments[0], role=Role.VIEWER).user,
+        editor=MembershipFactory(department=departments[1], role=Role.EDITOR).user,
+        outsider=MembershipFactory(department=DepartmentFactory(office=OfficeFactory()), role=Role.APPROVER).user,
+    )
+

@@ -5,7 +5,6 @@ the table it showed, and offers a preview PDF marked 「公表前のプレビュ
 import io
 import re
 import subprocess
-from types import SimpleNamespace
 
 import pikepdf
 import pytest
@@ -16,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import default_task_backend
 
-from departments.models import Role
 from goals.models import Goal, GoalSheet, Result, SheetStatus
 from reports.models import Publication, PublicationStatus, PublishedGoal
 from reports.publishing import preview
@@ -30,9 +28,9 @@ from reports.publishing.services import (
     table_fingerprint,
 )
 from reports.tasks import render_table_parts
-from tests.factories import DepartmentFactory, MembershipFactory, OfficeFactory
+from tests.factories import DepartmentFactory
 from tests.reports.helpers import approved_year
-from tests.reports.publishing import shown_fingerprint, use_tmp_media
+from tests.reports.publishing import shown_fingerprint, use_tmp_media, year_people
 
 
 @pytest.fixture(autouse=True)
@@ -48,15 +46,7 @@ def year(db):
 
 @pytest.fixture
 def people(year):
-    departments = list(year.office.departments.order_by("sort_order"))
-    return SimpleNamespace(
-        approver=MembershipFactory(department=departments[0], role=Role.APPROVER).user,
-        viewer=MembershipFactory(department=departments[0], role=Role.VIEWER).user,
-        editor=MembershipFactory(department=departments[1], role=Role.EDITOR).user,
-        outsider=MembershipFactory(
-            department=DepartmentFactory(office=OfficeFactory()), role=Role.APPROVER
-        ).user,
-    )
+    return year_people(year)
 
 
 def publish_url(fiscal_year, kind, name="publish"):

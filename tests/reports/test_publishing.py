@@ -6,7 +6,6 @@ import io
 import json
 import re
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.core.files.storage import default_storage
@@ -14,15 +13,14 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from departments.models import Role
 from goals.models import Goal, GoalSheet, SheetStatus
 from reports.exporters import EXPORTERS
 from reports.models import Publication, PublicationFile, PublicationStatus, PublishedGoal
 from reports.publishing.services import PublishingError, publication_request, publication_retry
 from reports.table import PublicTable, build_table
-from tests.factories import DepartmentFactory, MembershipFactory, OfficeFactory, UserFactory
+from tests.factories import UserFactory
 from tests.reports.helpers import approved_year
-from tests.reports.publishing import confirmed_publish, publish, retry, use_tmp_media
+from tests.reports.publishing import confirmed_publish, publish, retry, use_tmp_media, year_people
 
 
 @pytest.fixture(autouse=True)
@@ -38,16 +36,7 @@ def year(db):
 
 @pytest.fixture
 def people(year):
-    """An approver and a viewer of the office, an editor of one department, an outsider."""
-    departments = list(year.office.departments.order_by("sort_order"))
-    return SimpleNamespace(
-        approver=MembershipFactory(department=departments[0], role=Role.APPROVER).user,
-        viewer=MembershipFactory(department=departments[0], role=Role.VIEWER).user,
-        editor=MembershipFactory(department=departments[1], role=Role.EDITOR).user,
-        outsider=MembershipFactory(
-            department=DepartmentFactory(office=OfficeFactory()), role=Role.APPROVER
-        ).user,
-    )
+    return year_people(year)
 
 
 def overview_url(fiscal_year):
