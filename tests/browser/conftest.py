@@ -110,6 +110,9 @@ def axe():
     source = AXE_JS.read_text(encoding="utf-8")
 
     def run(page, tags=AXE_TAGS):
+        # A region the page's scripts are refilling (the live preview, the writing hints) is
+        # marked aria-busy: axe-core looks at the page once they are done, not half-way.
+        page.wait_for_function("() => !document.querySelector('[aria-busy=\"true\"]')")
         # Evaluated by the driver rather than added as an inline <script>, which the pages'
         # Content-Security-Policy (script-src 'self') refuses, as it should.
         page.evaluate(source)

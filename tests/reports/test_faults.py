@@ -241,7 +241,9 @@ class Site:
             PYTHONPATH=os.pathsep.join([str(self.hooks), str(ROOT)]),
             DATABASE_URL=self.url,
             MEDIA_ROOT=str(self.media),
-            PDF_PARTS_DIR=str(self.folder / "pdf-parts"),
+            # Parts are cached by their content: the module's sites share one folder, as the
+            # processes of one installation do, so a test renders only the parts it changes.
+            PDF_PARTS_DIR=str(self.folder.parent / "pdf-parts"),
             WARDSERVICE_TESTING="1",  # the development key and load_demo; DEBUG stays off
             DEBUG="0",
             TASKS_BACKEND=tasks,
