@@ -17,11 +17,6 @@ DEPS_STAMP  := $(VENV)/.deps-installed
 # Re-run npm only when package.json / package-lock.json are newer than this.
 NPM_STAMP   := node_modules/.installed-stamp
 PYTEST_ARGS ?=
-# Processes per test run (pytest-xdist; 0 runs in the one process). `make test` runs two runs side by
-# side, so 2 keeps the machine's cores busy while a browser or a subprocess waits. A test file runs
-# in one process (--dist loadfile): its module fixtures (the fault tests' installation) are made once.
-TEST_PROCESSES ?= 2
-XDIST        := -n $(TEST_PROCESSES) --dist loadfile
 # The platform's own Python (Debian 12: 3.11.2), which production runs on. When PYTHON above is a
 # different build, a second virtualenv made from it runs the backup → restore round trip in the
 # suite (tests/test_backup.py), so that nothing newer than the platform's Python slips in.
@@ -52,7 +47,7 @@ help: ## list targets
 	@echo "Targets:"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
 	  awk 'BEGIN {FS = ":.*## "} {printf "  %-15s %s\n", $$1, $$2}'
-	@echo "Variables: PYTEST_ARGS (extra pytest arguments), TEST_PROCESSES (default 2), PYTHON (default python3),"
+	@echo "Variables: PYTEST_ARGS (extra pytest arguments), PYTHON (default python3),"
 	@echo "           BENCH_SIZES (default seed,city,nation,import), BENCH_RUNS (default 3), BENCH_ARGS"
 
 setup: system-packages $(DEPS_STAMP) $(NPM_STAMP) ## install system packages, create .venv, install dependencies (idempotent)
@@ -133,9 +128,9 @@ run: setup ## migrate, load demo data and serve on 127.0.0.1:8000 (DEBUG=1 unles
 test: setup debian-venv ## run the suite on SQLite and, at the same time, its database-dependent tests on a throwaway PostgreSQL; fails if either fails
 	@rc=0; pglog=$$(mktemp); \
 	echo "==> pytest on PostgreSQL in the background (tests marked anydb run once, most on SQLite; its output follows)"; \
-	scripts/with-postgres $(PY) -m pytest $(XDIST) --skip-anydb $(PYTEST_ARGS) >"$$pglog" 2>&1 & pgpid=$$!; \
+	scripts/with-postgres $(PY) -m pytest --skip-anydb $(PYTEST_ARGS) >"$$pglog" 2>&1 & pgpid=$$!; \
 	echo "==> pytest on SQLite"; \
-	env -u DATABASE_URL $(PY) -m pytest $(XDIST) --leave-to-postgresql $(PYTEST_ARGS) || rc=1; \
+	env -u DATABASE_URL $(PY) -m pytest --leave-to-postgresql $(PYTEST_ARGS) || rc=1; \
 	wait $$pgpid; pg=$$?; \
 	echo "==> pytest on PostgreSQL"; cat "$$pglog"; rm -f "$$pglog"; \
 	[ $$pg -eq 0 ] || [ $$pg -eq 5 ] || rc=1; \
@@ -143,10 +138,10 @@ test: setup debian-venv ## run the suite on SQLite and, at the same time, its da
 	exit $$rc
 
 test-sqlite: setup debian-venv ## run the suite on SQLite only
-	env -u DATABASE_URL $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 
 test-postgres: setup debian-venv ## run the suite on a throwaway PostgreSQL only
-	scripts/with-postgres $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+	scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup bench-packages ## measure renders, pages, search and serving at seed/city/nation size, and imports (BENCH_SIZES, BENCH_RUNS)
 	$(PY) scripts/bench --sizes $(BENCH_SIZES) --runs $(BENCH_RUNS) $(BENCH_ARGS)
