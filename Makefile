@@ -126,13 +126,13 @@ run: setup ## migrate, load demo data and serve on 127.0.0.1:8000 (DEBUG=1 unles
 # The PostgreSQL run leaves out the tests marked anydb (tests/conftest.py); its status 5 ("no tests
 # ran") only means that PYTEST_ARGS chose nothing else.
 test: setup debian-venv ## run the suite on SQLite and, at the same time, its database-dependent tests on a throwaway PostgreSQL; fails if either fails
-	@rc=0; pglog=$$(mktemp); \
+	@rc=0; pglog=$$(mktemp); parts=$$(mktemp -d -t wardservice-test-parts-XXXXXX); export WARDSERVICE_TEST_PDF_PARTS=$$parts; \
 	echo "==> pytest on PostgreSQL in the background (tests marked anydb run once, most on SQLite; its output follows)"; \
 	scripts/with-postgres $(PY) -m pytest --skip-anydb $(PYTEST_ARGS) >"$$pglog" 2>&1 & pgpid=$$!; \
 	echo "==> pytest on SQLite"; \
 	env -u DATABASE_URL $(PY) -m pytest --leave-to-postgresql $(PYTEST_ARGS) || rc=1; \
 	wait $$pgpid; pg=$$?; \
-	echo "==> pytest on PostgreSQL"; cat "$$pglog"; rm -f "$$pglog"; \
+	echo "==> pytest on PostgreSQL"; cat "$$pglog"; rm -f "$$pglog"; rm -rf "$$parts"; \
 	[ $$pg -eq 0 ] || [ $$pg -eq 5 ] || rc=1; \
 	if [ $$rc -ne 0 ]; then echo "==> test run FAILED (see above)" >&2; fi; \
 	exit $$rc

@@ -62,8 +62,9 @@ class Site:
             "WARDSERVICE_TESTING": "1",
             "DATABASE_URL": self.database_url,
             "MEDIA_ROOT": str(self.media_root),
-            # The PDF parts cache, beside the media folder rather than in the project.
-            "PDF_PARTS_DIR": str(self.media_root.parent / "pdf-parts"),
+            # The run's PDF parts cache (tests/settings.py; parts are kept by their content), not
+            # the project's.
+            "PDF_PARTS_DIR": str(settings.PDF_PARTS_DIR),
         }
         done = subprocess.run(
             [self.python, "manage.py", *map(str, args)],

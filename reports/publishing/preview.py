@@ -16,7 +16,6 @@ from functools import cache
 
 import pikepdf
 from pikepdf import Name, Pdf
-from weasyprint import CSS, HTML
 
 from goals.diff import GoalChange, Segment, content_changes, text_diff
 from reports.exporters import EXPORTERS
@@ -278,4 +277,6 @@ def _own_subset_tags(form):
 @cache
 def _watermark_page() -> bytes:
     """One A4 landscape page with the watermark alone (untagged: it is drawn as an artifact)."""
+    from weasyprint import CSS, HTML  # only where a PDF is made (reports.exporters.pdf.weasy)
+
     return HTML(string=WATERMARK_HTML).write_pdf(stylesheets=[CSS(string=WATERMARK_CSS)])

@@ -31,11 +31,19 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_TAGS_WCAG22 = [*AXE_TAGS, "wcag22aa", "best-practice"]
 
 
+# How long a browser action or an `expect` waits for the page. `make test` runs two test processes
+# and Chromium on two cores: a live preview's answer can take seconds, not the 5 s `expect` allows
+# by default.
+TIMEOUT_MS = 15_000
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} not found: install the Debian package chromium (`make setup`)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
 
     # Playwright's sync API keeps an asyncio event loop in this thread, and Django refuses ORM
     # calls (fixtures, assertions) from a thread with a running loop unless told otherwise.
@@ -59,7 +67,7 @@ def browser():
 def page(browser, live_server):
     """A fresh page (own cookies and storage) in Japanese, 1280 px wide, on the live server."""
     context = browser.new_context(locale="ja-JP", viewport=VIEWPORT, base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     # Everything a page needs comes from the live server: fail fast on anything else.
     context.route(
         lambda url: not url.startswith(live_server.url) and not url.startswith(("data:", "about:")),

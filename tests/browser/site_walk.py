@@ -5,7 +5,8 @@ states of tests/browser/site_world.py. Shared by the accessibility test
 
 A Walker is one person's browser context, logged in once. Each page it visits is checked where it
 stands: axe-core's WCAG 2.2 A/AA rules and best practices at 1280 px, then no sideways scrolling of
-the page at 390×844 and at 320×640. The forms get more: their Tab stops in view at 400% zoom
+the page at 390×844 and at 320×640. On the whole walk, every page sends the Content-Security-Policy
+(tests/browser/csp.py) and nothing breaks it, and no page script throws. The forms get more: their Tab stops in view at 400% zoom
 (320×225), their controls' borders at 3:1, focus on the error summary after a failed submission,
 and the progress page's announcements.
 """
@@ -18,7 +19,8 @@ from django.urls import Resolver404, resolve, reverse
 from playwright.sync_api import expect
 
 from reports.models import ImportJob
-from tests.browser.conftest import AXE_TAGS_WCAG22
+from tests.browser.conftest import AXE_TAGS_WCAG22, TIMEOUT_MS
+from tests.browser.csp import LISTEN_FOR_VIOLATIONS, VIOLATION, policy_problem
 from tests.browser.site_world import OFFICE
 
 PASSWORD = "test-pass-2020"  # tests.factories.UserFactory
@@ -159,17 +161,20 @@ class Walker:
         self.context = browser.new_context(
             locale="ja-JP", viewport=WIDE, base_url=base_url, reduced_motion="reduce"
         )
-        self.context.set_default_timeout(10_000)
+        self.context.set_default_timeout(TIMEOUT_MS)
         self.context.route(
             lambda url: not url.startswith(base_url) and not url.startswith(("data:", "about:")),
             lambda route: route.abort(),
         )
+        self.context.add_init_script(LISTEN_FOR_VIOLATIONS)
         self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.problems.append(f"{self.page.url}: page error: {error}"))
         # Leaving a form with unsaved typing asks first (beforeunload): the walk means to leave.
         self.page.on("dialog", lambda dialog: dialog.accept())
         self.axe = axe
         self.checked = {}  # page name → Checked
-        self.problems = []  # what the form checks found
+        self.problems = []  # what the form checks, the policy and the page scripts found
         self.documents = {} if keep_documents else None  # page name → the HTML as served
         self._document = None
         self.page.on("response", self._response)
@@ -178,6 +183,12 @@ class Walker:
         request = response.request
         if request.is_navigation_request() and request.frame == self.page.main_frame:
             self._document = response
+            if response.status < 300 and (problem := policy_problem(response)):
+                self.problems.append(problem)
+
+    def _console(self, message):
+        if message.text.startswith(VIOLATION):
+            self.problems.append(f"{self.page.url}: {message.text}")
 
     def close(self):
         self.context.close()
@@ -321,9 +332,14 @@ def walk_public(site, world):
         ("ウェブアクセシビリティ方針", reverse("reports:accessibility"), True),
         ("職員ログイン", reverse("login"), True),
     ]:
-        site.visit(name, path, axe=axe)
+        page = site.visit(name, path, axe=axe)
         if path == reverse("reports:search"):
             site.check_borders(name)
+        if path == urls["year_page"]:
+            # The stored page's own stylesheets apply under the policy (style-src 'self').
+            font = page.evaluate("() => getComputedStyle(document.body).fontFamily")
+            if "IPAexGothic" not in font:
+                site.problems.append(f"{name}: the stored page's stylesheet did not apply ({font})")
     page = site.page
     page.get_by_label("ユーザー名").fill("nobody")
     page.get_by_label("パスワード").fill("wrong-password")

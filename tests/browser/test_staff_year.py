@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from departments.models import Department, Role
 from goals.models import EventAction, Goal, GoalSheet, Phase, ReviewEvent, SheetStatus
 from goals.services import GoalInput, fiscal_year_open_next, sheet_save_plan, sheet_submit
+from tests.browser.conftest import TIMEOUT_MS
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -110,7 +111,7 @@ def new_page(browser, live_server):
         context = browser.new_context(
             locale="ja-JP", viewport={"width": 1280, "height": 800}, base_url=live_server.url
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(TIMEOUT_MS)
         context.route(
             lambda url: (
                 not url.startswith(live_server.url) and not url.startswith(("data:", "about:"))

@@ -38,6 +38,7 @@ from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, bu
 
 import dj_database_url
 import pytest
+from django.conf import settings
 from django.db import connections
 from django.db.utils import ConnectionHandler
 from django.utils import timezone
@@ -241,9 +242,10 @@ class Site:
             PYTHONPATH=os.pathsep.join([str(self.hooks), str(ROOT)]),
             DATABASE_URL=self.url,
             MEDIA_ROOT=str(self.media),
-            # Parts are cached by their content: the module's sites share one folder, as the
-            # processes of one installation do, so a test renders only the parts it changes.
-            PDF_PARTS_DIR=str(self.folder.parent / "pdf-parts"),
+            # The run's PDF parts cache (tests/settings.py): parts are kept by their content, so
+            # every site shares it, as the processes of one installation do, and a test renders
+            # only the parts it changes.
+            PDF_PARTS_DIR=str(settings.PDF_PARTS_DIR),
             WARDSERVICE_TESTING="1",  # the development key and load_demo; DEBUG stays off
             DEBUG="0",
             TASKS_BACKEND=tasks,

@@ -5,7 +5,13 @@ The publication renders the title page and each department as parts of their own
 the whole table in one go, which the assembled file is compared with. Both go through
 WeasyPrint's public API only (HTML, CSS, Document, Page), so that a new WeasyPrint release is a
 version bump: docs/how-it-works.md says which tests tell whether it still draws the same pages.
+
+WeasyPrint is imported by the functions that render, not with this module: it takes most of a
+second to import, and a process that never renders (a management command, a web worker serving
+pages) should not pay for it.
 """
+
+from __future__ import annotations
 
 import hashlib
 import io
@@ -15,11 +21,9 @@ from functools import cache
 from pathlib import Path
 
 import pikepdf
-import weasyprint
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import get_template, render_to_string
-from weasyprint import CSS, HTML, URLFetcher
 
 from goals.printed import TableDepartment
 from reports.exporters.pdf.tags import add_header_scopes
@@ -70,6 +74,8 @@ def render_page_numbers() -> RenderedPart:
     Its font (a subset of the footer's font with those glyphs) is what the assembly prints
     "n / total" with.
     """
+    from weasyprint import CSS, HTML
+
     html = HTML(
         string='<html lang="ja"><body></body></html>',
         url_fetcher=_local_fetcher(),
@@ -87,6 +93,8 @@ def _laid_out(html, *, stylesheets):
     laid out again allowed to break, so that they start where they are and every page they run
     over repeats the header row.
     """
+    from weasyprint import CSS
+
     document = _render(html, stylesheets=stylesheets)
     tall = _moved_and_still_split(document)
     if tall:
@@ -133,6 +141,8 @@ def _with_header_scopes(pdf: bytes) -> bytes:
 
 
 def _html(table, part=""):
+    from weasyprint import HTML
+
     stylesheet_path = stylesheet_file()
     return HTML(
         string=render_to_string(TEMPLATE, {"table": table, "part": part}),
@@ -150,6 +160,8 @@ class _Styles:
 @cache
 def _stylesheets() -> _Styles:
     """The stylesheet parsed once per process: parts are many and small."""
+    from weasyprint import CSS
+
     sheet = CSS(filename=str(stylesheet_file()), url_fetcher=_local_fetcher())
     return _Styles(sheets=(sheet,), part=CSS(string=PART_STYLESHEET))
 
@@ -161,6 +173,8 @@ def _render(html, *, stylesheets):
 
 def warm_up(_=None) -> None:
     """Render a line in both the regular and the bold face: loads the fonts and the stylesheet."""
+    from weasyprint import HTML
+
     html = HTML(string='<html lang="ja"><p>区役所 <b>目標</b> 1 / 2</p></html>')
     _render(html, stylesheets=()).write_pdf(pdf_variant=PDF_VARIANT)
 
@@ -171,6 +185,8 @@ def renderer_fingerprint() -> str:
 
     Part of every cached part's key, so an upgrade or a style change never assembles old parts.
     """
+    import weasyprint
+
     digest = hashlib.sha256()
     digest.update(PART_FORMAT.encode())
     digest.update(weasyprint.__version__.encode())
@@ -194,4 +210,6 @@ def stylesheet_file() -> Path:
 
 def _local_fetcher() -> URLFetcher:
     """A fetcher for local files only: rendering a table must never reach out to the network."""
+    from weasyprint import URLFetcher
+
     return URLFetcher(allowed_protocols={"file"})
