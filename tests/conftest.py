@@ -41,7 +41,8 @@ def pytest_collection_modifyitems(config, items):
     the same views and queries the view tests check on both engines; what they add, the pages
     working in a browser and axe, does not depend on the engine), the HTML validation (vnu), the
     PDF rendering and assembly, the parsers and upload readers, the settings and deployment
-    files, and the load test (which builds its own SQLite site).
+    files, the load test (which builds its own SQLite site), and the sweeps of who may open
+    which page (tests/test_url_auth.py, tests/goals/test_permission_matrix.py).
     Not marked, so run on both: queries and their counts, search (pg_trgm on PostgreSQL),
     locking and transactions (select_for_update, the fault tests), constraints, NUL and other
     text the engines store differently (the fuzz tests), the importers, backup and restore

@@ -3,6 +3,10 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+# The login requirement is each view's decorator, whatever the engine: run once, on SQLite
+# (tests/conftest.py).
+pytestmark = pytest.mark.anydb
+
 # Route names anyone may open. Adding a name here is a decision: say why in the review.
 PUBLIC = {
     "home",

@@ -14,6 +14,10 @@ from goals.services import fiscal_year_open_next, sheet_submit
 from tests.factories import MembershipFactory
 from tests.personas import CHIIKI, KIKAKU, member, seed_department
 
+# Who may open what is decided by the views' access checks before any engine-specific query, and
+# the views themselves are tested on both engines: run once, on SQLite (tests/conftest.py).
+pytestmark = pytest.mark.anydb
+
 PERSONAS = ("editor", "other_editor", "approver", "viewer", "anonymous")
 LOGIN = "login"
 
