@@ -15,7 +15,11 @@ from tests.seed import NAKAHARA, SEED, SeedRows
 
 # Engine-independent tests that `make test` runs in its PostgreSQL process rather than its SQLite
 # one, so that the two processes, which run side by side, take about as long as each other.
-RUN_WITH_POSTGRESQL = ("tests/browser/test_site_walk.py", "tests/test_loadtest.py")
+RUN_WITH_POSTGRESQL = (
+    "tests/browser/test_site_walk.py",
+    "tests/browser/test_staff_year.py",
+    "tests/test_loadtest.py",
+)
 
 
 def pytest_addoption(parser):
