@@ -167,43 +167,17 @@
 
   function setupPreview(form) {
     var target = document.getElementById(form.getAttribute("data-preview-target"));
-    var url = form.getAttribute("data-preview-url");
-    var token = form.querySelector("input[name='csrfmiddlewaretoken']");
-    if (!target || !url || !token || !window.fetch) {
-      return;
+    if (!window.wardserviceLiveForm) {
+      return; // static/js/live-form.js not on the page
     }
-    var controller = null;
-    var refresh = debounce(function () {
-      if (controller) {
-        controller.abort();  // an older answer must not overwrite a newer one
-      }
-      controller = new AbortController();
-      target.setAttribute("aria-busy", "true");
-      fetch(url, {
-        method: "POST",
-        body: new FormData(form),
-        headers: { "X-CSRFToken": token.value },
-        credentials: "same-origin",
-        signal: controller.signal,
-      })
-        .then(function (response) {
-          if (!response.ok) {
-            throw new Error("preview " + response.status);
-          }
-          return response.text();
-        })
-        .then(function (html) {
-          patchPreview(target, html);
-        })
-        .catch(function () {
-          // Keep the last preview: the form itself is unaffected, and saving still works.
-        })
-        .finally(function () {
-          target.removeAttribute("aria-busy");
-        });
-    }, PREVIEW_DELAY);
-    form.addEventListener("input", refresh);
-    form.addEventListener("change", refresh);
+    window.wardserviceLiveForm(form, {
+      target: target,
+      url: form.getAttribute("data-preview-url"),
+      delay: PREVIEW_DELAY,
+      show: function (html) {
+        patchPreview(target, html);
+      },
+    });
   }
 
   // --- 省略する ------------------------------------------------------------------------------

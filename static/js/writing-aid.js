@@ -17,64 +17,33 @@
 
   var HINTS_DELAY = 800;
 
-  function debounce(fn, delay) {
-    var timer = null;
-    return function () {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(fn, delay);
-    };
-  }
-
   // --- Live hints on the sheet forms -------------------------------------------------------
 
   function setupLiveHints(form) {
     var target = document.getElementById(form.getAttribute("data-hints-target"));
-    var url = form.getAttribute("data-hints-url");
-    var token = form.querySelector("input[name='csrfmiddlewaretoken']");
-    if (!target || !url || !token || !window.fetch || !window.AbortController) {
-      return;
-    }
-    var controller = null;
     var shown = null;
-    var refresh = debounce(function () {
-      if (controller) {
-        controller.abort(); // an older answer must not overwrite a newer one
-      }
-      controller = new AbortController();
-      target.setAttribute("aria-busy", "true");
-      fetch(url, {
-        method: "POST",
-        body: new FormData(form),
-        headers: { "X-CSRFToken": token.value },
-        credentials: "same-origin",
-        signal: controller.signal,
-      })
-        .then(function (response) {
-          // A refusal (too much text: 413, a broken page: 400) is a fragment too, shown in place
-          // of the hints. A redirect is the login page after the session ended: keep the hints.
-          if (response.redirected || !(response.ok || response.status === 413 || response.status === 400)) {
-            throw new Error("hints " + response.status);
-          }
-          return response.text();
-        })
-        .then(function (html) {
-          if (html === shown) {
-            return;
-          }
-          shown = html;
-          var template = document.createElement("template");
-          template.innerHTML = html;
-          target.replaceChildren(template.content);
-        })
-        .catch(function () {
-          // Keep the last hints: they are advice, and the form itself is unaffected.
-        })
-        .finally(function () {
-          target.removeAttribute("aria-busy");
-        });
-    }, HINTS_DELAY);
-    form.addEventListener("input", refresh);
-    form.addEventListener("change", refresh);
+    if (!window.wardserviceLiveForm) {
+      return; // static/js/live-form.js not on the page
+    }
+    window.wardserviceLiveForm(form, {
+      target: target,
+      url: form.getAttribute("data-hints-url"),
+      delay: HINTS_DELAY,
+      // A refusal (too much text: 413, a broken page: 400) is a fragment too, shown in place of
+      // the hints. A redirect is the login page after the session ended: keep the hints.
+      accept: function (response) {
+        return !response.redirected && (response.ok || response.status === 413 || response.status === 400);
+      },
+      show: function (html) {
+        if (html === shown) {
+          return;
+        }
+        shown = html;
+        var template = document.createElement("template");
+        template.innerHTML = html;
+        target.replaceChildren(template.content);
+      },
+    });
   }
 
   // --- Quoting a hint in the 差戻し comment -------------------------------------------------
