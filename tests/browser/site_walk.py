@@ -299,6 +299,12 @@ class Walker:
         except AssertionError as error:
             self.problems.append(f"{name}: {error}")
 
+    def submit_refused(self, name, button):
+        """Click a submit button that the page will refuse: check the page that comes back, and
+        that it brings the person to its error summary (check_error_focus)."""
+        self.submit(name, button)
+        self.check_error_focus(name)
+
     def check_error_focus(self, name):
         """After a failed submission: the title starts 「エラー: 」 and the summary has focus."""
         page = self.page
@@ -343,8 +349,7 @@ def walk_public(site, world):
     page = site.page
     page.get_by_label("ユーザー名").fill("nobody")
     page.get_by_label("パスワード").fill("wrong-password")
-    site.submit("職員ログイン (誤り)", page.get_by_role("button", name="ログイン"))
-    site.check_error_focus("職員ログイン (誤り)")
+    site.submit_refused("職員ログイン (誤り)", page.get_by_role("button", name="ログイン"))
 
 
 def walk_editor(site, world):
@@ -363,14 +368,12 @@ def walk_editor(site, world):
     objective = goal_group(page, 1).get_by_role("textbox", name=re.compile(r"^目標"))
     site.check_count_speaks_near_the_limit("目標の入力", objective, limit=400)
     objective.fill("")
-    site.submit("目標の入力 (エラー)", page.get_by_role("button", name="保存 (下書き)"))
-    site.check_error_focus("目標の入力 (エラー)")
+    site.submit_refused("目標の入力 (エラー)", page.get_by_role("button", name="保存 (下書き)"))
 
     page = site.visit("実績の入力 (入力中)", urls["results_draft"])
     site.check_tab_stops("実績の入力")
     page.get_by_role("group", name="目標 2", exact=True).get_by_label("総括を省略する").check()
-    site.submit("実績の入力 (エラー)", page.get_by_role("button", name="保存 (下書き)"))
-    site.check_error_focus("実績の入力 (エラー)")
+    site.submit_refused("実績の入力 (エラー)", page.get_by_role("button", name="保存 (下書き)"))
 
     site.visit("提出の確認", urls["submit"])
     site.visit("差戻しからの変更 (部署)", urls["changes_returned"])
@@ -378,8 +381,7 @@ def walk_editor(site, world):
     page = site.visit("Excelファイルで入力", urls["entry_upload"])
     upload = page.get_by_label("記入用ファイル")
     upload.set_input_files({"name": "memo.xlsx", "mimeType": XLSX, "buffer": b"not a workbook"})
-    site.submit("Excelファイルで入力 (エラー)", page.get_by_role("button", name="アップロードして変更内容を確認"))
-    site.check_error_focus("Excelファイルで入力 (エラー)")
+    site.submit_refused("Excelファイルで入力 (エラー)", page.get_by_role("button", name="アップロードして変更内容を確認"))
     upload.set_input_files({"name": "kikaku.xlsx", "mimeType": XLSX, "buffer": world.entry_workbook})
     site.submit("取り込む内容の確認", page.get_by_role("button", name="アップロードして変更内容を確認"))
 
@@ -390,8 +392,7 @@ def walk_editor(site, world):
     page.get_by_label("元のパスワード").fill("not-my-password")
     page.get_by_label(NEW_PASSWORD).fill("kugiri-2026-nagai")
     page.get_by_label("新しいパスワード(確認用)").fill("kugiri-2026-nagai")
-    site.submit("パスワードの変更 (エラー)", page.get_by_role("button", name="パスワードを変更する"))
-    site.check_error_focus("パスワードの変更 (エラー)")
+    site.submit_refused("パスワードの変更 (エラー)", page.get_by_role("button", name="パスワードを変更する"))
     page.get_by_label("元のパスワード").fill(PASSWORD)
     page.get_by_label(NEW_PASSWORD).fill("kugiri-2026-nagai")
     page.get_by_label("新しいパスワード(確認用)").fill("kugiri-2026-nagai")
@@ -412,8 +413,7 @@ def walk_approver(site, world):
     year.locator("summary").click()
     plan = year.get_by_role("group", name="目標設定 (現在: 受付終了)")
     plan.get_by_label("受付中").check()
-    site.submit("年度の管理 (エラー)", page.get_by_role("button", name="令和3年度の目標設定を更新"))
-    site.check_error_focus("年度の管理 (エラー)")
+    site.submit_refused("年度の管理 (エラー)", page.get_by_role("button", name="令和3年度の目標設定を更新"))
     try:  # the year's section open again, the choice as it was made
         expect(page.locator("#year-2021")).to_have_attribute("open", "")
         expect(page.locator("#year-2021").get_by_role("group", name="目標設定 (現在: 受付終了)").get_by_label("受付中")).to_be_checked()
@@ -422,11 +422,9 @@ def walk_approver(site, world):
 
     site.visit("承認の確認", urls["approve"])
     page = site.visit("差戻しの確認", urls["return"])
-    site.submit("差戻しの確認 (エラー)", page.get_by_role("button", name="差し戻す"))
-    site.check_error_focus("差戻しの確認 (エラー)")
+    site.submit_refused("差戻しの確認 (エラー)", page.get_by_role("button", name="差し戻す"))
     page = site.visit("承認取消の確認", urls["reopen"])
-    site.submit("承認取消の確認 (エラー)", page.get_by_role("button", name="承認を取り消す"))
-    site.check_error_focus("承認取消の確認 (エラー)")
+    site.submit_refused("承認取消の確認 (エラー)", page.get_by_role("button", name="承認を取り消す"))
     site.visit("差戻しからの変更 (審査)", urls["changes_resubmitted"])
 
     site.visit("送信できなかった通知", urls["mail"])
@@ -459,8 +457,7 @@ def walk_approver(site, world):
     page = site.visit("データ取込", urls["import_table"])
     upload = page.get_by_label("ファイル")
     upload.set_input_files({"name": "broken.csv", "mimeType": "text/csv", "buffer": "年度,目標\n2019,\n".encode()})
-    site.submit("データ取込 (エラー)", page.get_by_role("button", name="確認する"))
-    site.check_error_focus("データ取込 (エラー)")
+    site.submit_refused("データ取込 (エラー)", page.get_by_role("button", name="確認する"))
     page.get_by_label("ファイル").set_input_files({"name": "2019.csv", "mimeType": "text/csv", "buffer": world.seed_csv})
     page = site.submit("データ取込 (確認)", page.get_by_role("button", name="確認する"))
     with page.expect_navigation():  # to the year's dashboard, checked above in other years
@@ -470,8 +467,7 @@ def walk_approver(site, world):
 
     page = site.visit("公表済みの表の取込", urls["import_published"])
     page.get_by_label("ファイル").set_input_files({"name": "table.txt", "mimeType": "text/plain", "buffer": "表ではありません\n".encode()})
-    site.submit("公表済みの表の取込 (エラー)", page.get_by_role("button", name="確認する"))
-    site.check_error_focus("公表済みの表の取込 (エラー)")
+    site.submit_refused("公表済みの表の取込 (エラー)", page.get_by_role("button", name="確認する"))
 
 
 def walk_viewer(site, world):
