@@ -138,10 +138,15 @@ def sheet_write_imported(*, sheet, data: SheetData, has_results: bool, by=None, 
     sheet.save(update_fields=["plan_status", "version", "updated_at"])
     for phase in [Phase.PLAN, Phase.RESULT] if has_results else [Phase.PLAN]:
         record_save(sheet, phase, by=by, channel=EventChannel.IMPORT, comment=comment)
-    refuse(rules.submit_refusal(sheet, Phase.PLAN))
+    return _submit_imported(sheet, Phase.PLAN, by=by)
+
+
+def _submit_imported(sheet, phase, *, by):
+    """提出 on the department's behalf by the importer (channel 取込), after its 保存."""
+    refuse(rules.submit_refusal(sheet, phase))
     _transition(
         sheet,
-        Phase.PLAN,
+        phase,
         SheetStatus.SUBMITTED,
         action=EventAction.SUBMIT,
         by=by,
@@ -162,14 +167,4 @@ def sheet_write_imported_results(*, sheet, results: list[ResultInput], by=None, 
     refuse(rules.imported_results_refusal(sheet))
     write_results(sheet, results)
     record_save(sheet, Phase.RESULT, by=by, channel=EventChannel.IMPORT, comment=comment)
-    refuse(rules.submit_refusal(sheet, Phase.RESULT))
-    _transition(
-        sheet,
-        Phase.RESULT,
-        SheetStatus.SUBMITTED,
-        action=EventAction.SUBMIT,
-        by=by,
-        comment=IMPORT_SUBMISSION,
-        channel=EventChannel.IMPORT,
-    )
-    return sheet
+    return _submit_imported(sheet, Phase.RESULT, by=by)
