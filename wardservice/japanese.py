@@ -20,6 +20,21 @@ _lock = threading.Lock()
 _tagger = None
 
 
+class _LentTagger:
+    """The tagger as lent: called with a text, its nodes.
+
+    MeCab reads a C string, so a NUL ends the text there: what follows it would be left out (and
+    a text of NULs gives no node at all). Text typed or sent is not yet checked against the text
+    policy when it is analysed, so each NUL is read as a space, which MeCab skips.
+    """
+
+    def __init__(self, tagger):
+        self._tagger = tagger
+
+    def __call__(self, text):
+        return self._tagger(text.replace("\x00", " "))
+
+
 def _load():
     """The process's tagger, made on first call (the caller holds the lock)."""
     global _tagger
@@ -30,7 +45,7 @@ def _load():
         # UniDic Lite named explicitly: fugashi would prefer the full `unidic` package when it is
         # installed, whose dictionary is a separate download that a server may not have.
         dicdir = Path(unidic_lite.DICDIR)
-        _tagger = Tagger(f'-r "{dicdir / "mecabrc"}" -d "{dicdir}"')
+        _tagger = _LentTagger(Tagger(f'-r "{dicdir / "mecabrc"}" -d "{dicdir}"'))
     return _tagger
 
 

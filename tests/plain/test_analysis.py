@@ -153,3 +153,13 @@ def test_words_are_read_while_the_tagger_is_held():
     first = japanese.words("遵守します")
     japanese.words("まったく別の文です")
     assert [(w.surface, w.goshu) for w in first][:1] == [("遵守", "漢")]
+
+
+def test_a_nul_neither_ends_the_text_for_the_analyser_nor_breaks_the_level():
+    # MeCab reads C strings: before the tagger read NULs as spaces, a text of NULs and a full stop
+    # gave no sentence at all (the formula divided by zero: a 500 on the goals form) and a NUL cut
+    # off the words after it.
+    measured = analyse("\x00" * 40 + "。" + "窓口で用件を伺い、担当へご案内します。" * 3)
+    assert measured.score is not None
+    assert analyse("\x00" * 492 + "。").characters == 493  # the fuzz test's text: measured, no error
+    assert [word.surface for word in japanese.words("窓口\x00案内")][-1] == "案内"
